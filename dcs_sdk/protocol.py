@@ -1,0 +1,219 @@
+"""The DCS wire protocol: event names and payload models.
+
+This module is the single source of truth for what travels over socket.io between the
+widget, the agent console, SDK clients and the signaling server. The browser code keeps a
+copy of the event names (``widget/src/protocol.js``); a test keeps the two equal.
+
+Every client -> server event is acknowledged: the ack is ``{"ok": true, ...}`` on success or
+``{"ok": false, "error": {"code": ..., "message": ...}}`` on failure. Server -> client
+events are pushed without acks. docs/protocol.md describes the flow for third-party clients.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+PROTOCOL_VERSION: Final = 1
+
+# Limits shared by the server (which enforces them) and the clients (which respect them).
+MAX_TEXT_CHARS: Final = 4000
+MAX_EVENT_BYTES: Final = 16_384
+MAX_COMMENT_CHARS: Final = 2000
+MAX_URL_CHARS: Final = 2048
+
+
+class Event(StrEnum):
+    """Every event name on the wire."""
+
+    # customer -> server
+    SESSION_START = "session.start"  # open or resume this customer's session
+    CHAT_SEND = "chat.send"  # a chat message (any role)
+    CHAT_TYPING = "chat.typing"  # typing indicator (any role, both directions)
+    SESSION_ESCALATE = "session.escalate"  # "Talk to a person"
+    PAGE_VIEW = "page.view"  # the customer is on a new page
+    CSAT_SUBMIT = "csat.submit"  # rating after the session ended
+    HISTORY_FETCH = "history.fetch"  # everything after a sequence number
+    # agent -> server
+    AGENT_PRESENCE = "agent.presence"  # available / away
+    SESSION_ACCEPT = "session.accept"  # take a queued session
+    SESSION_END = "session.end"  # live -> wrap_up
+    SESSION_WRAP_UP = "session.wrap_up"  # wrap_up -> ended, with notes
+    SESSION_TRANSFER = "session.transfer"  # live -> queued (another queue), history kept
+    SESSION_CLOSE = "session.close"  # customer closes the conversation themselves
+    # server -> client
+    SESSION_STATE = "session.state"  # the session's state, queue position, agent
+    CHAT_MESSAGE = "chat.message"  # a sequenced message
+    QUEUE_SNAPSHOT = "queue.snapshot"  # agents: the waiting sessions they may take
+    AGENT_STATE = "agent.state"  # agents: own presence, capacity and sessions
+    SESSION_HANDOFF = "session.handoff"  # agents: full context of a session they hold
+    SESSION_REVOKED = "session.revoked"  # agents: a session left them (transfer, taken)
+    ERROR = "error"  # an event without ack failed
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable error codes; each error also carries a human sentence."""
+
+    TOKEN_MISSING = "token_missing"
+    TOKEN_INVALID = "token_invalid"
+    TOKEN_EXPIRED = "token_expired"
+    ORIGIN_DENIED = "origin_denied"
+    BAD_PAYLOAD = "bad_payload"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNKNOWN_EVENT = "unknown_event"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    WRONG_STATE = "wrong_state"
+    ALREADY_TAKEN = "already_taken"
+    AT_CAPACITY = "at_capacity"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ASSISTANT = "assistant"
+    SYSTEM = "system"
+    SERVICE = "service"
+
+
+class SessionState(StrEnum):
+    VIRTUAL = "virtual"
+    QUEUED = "queued"
+    LIVE = "live"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+class Presence(StrEnum):
+    AVAILABLE = "available"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+SessionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+QueueName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
+Url = Annotated[str, StringConstraints(max_length=MAX_URL_CHARS)]
+ShortText = Annotated[str, StringConstraints(max_length=300)]
+
+
+class Payload(BaseModel):
+    """Base of every client -> server payload: strict, closed, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class PageInfo(Payload):
+    url: Url = ""
+    title: ShortText = ""
+
+
+class SessionStart(Payload):
+    """Open this customer's session, or resume ``session_id`` after a reload/navigation."""
+
+    session_id: SessionId | None = None
+    page: PageInfo = PageInfo()
+    after_seq: int = Field(default=0, ge=0)
+
+
+class ChatSend(Payload):
+    session_id: SessionId
+    client_id: ClientId
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+
+
+class ChatTyping(Payload):
+    session_id: SessionId
+    typing: bool
+
+
+class SessionEscalate(Payload):
+    session_id: SessionId
+    reason: ShortText = "customer_request"
+
+
+class PageView(Payload):
+    session_id: SessionId
+    page: PageInfo
+
+
+class CsatSubmit(Payload):
+    session_id: SessionId
+    score: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
+
+
+class HistoryFetch(Payload):
+    session_id: SessionId
+    after_seq: int = Field(default=0, ge=0)
+
+
+class AgentPresence(Payload):
+    status: Literal[Presence.AVAILABLE, Presence.AWAY]
+
+
+class SessionRef(Payload):
+    """Payload of events that only name a session (accept, end, close)."""
+
+    session_id: SessionId
+
+
+class SessionWrapUp(Payload):
+    session_id: SessionId
+    notes: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
+
+
+class SessionTransfer(Payload):
+    session_id: SessionId
+    queue: QueueName
+    note: ShortText = ""
+
+
+# Which model validates which client -> server event.
+INBOUND: Final[dict[Event, type[Payload]]] = {
+    Event.SESSION_START: SessionStart,
+    Event.CHAT_SEND: ChatSend,
+    Event.CHAT_TYPING: ChatTyping,
+    Event.SESSION_ESCALATE: SessionEscalate,
+    Event.PAGE_VIEW: PageView,
+    Event.CSAT_SUBMIT: CsatSubmit,
+    Event.HISTORY_FETCH: HistoryFetch,
+    Event.AGENT_PRESENCE: AgentPresence,
+    Event.SESSION_ACCEPT: SessionRef,
+    Event.SESSION_END: SessionRef,
+    Event.SESSION_WRAP_UP: SessionWrapUp,
+    Event.SESSION_TRANSFER: SessionTransfer,
+    Event.SESSION_CLOSE: SessionRef,
+}
+
+# Which roles may send which client -> server event (checked before anything else).
+ALLOWED_ROLES: Final[dict[Event, frozenset[Role]]] = {
+    Event.SESSION_START: frozenset({Role.CUSTOMER}),
+    Event.CHAT_SEND: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
+    Event.CHAT_TYPING: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_ESCALATE: frozenset({Role.CUSTOMER}),
+    Event.PAGE_VIEW: frozenset({Role.CUSTOMER}),
+    Event.CSAT_SUBMIT: frozenset({Role.CUSTOMER}),
+    Event.HISTORY_FETCH: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
+    Event.AGENT_PRESENCE: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_ACCEPT: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_END: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_WRAP_UP: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_TRANSFER: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_CLOSE: frozenset({Role.CUSTOMER}),
+}
+
+
+def ok(**data: Any) -> dict[str, Any]:
+    """A successful ack."""
+    return {"ok": True, **data}
+
+
+def error(code: ErrorCode, message: str) -> dict[str, Any]:
+    """A failed ack (or the payload of an ``error`` event): a code and a human sentence."""
+    return {"ok": False, "error": {"code": code.value, "message": message}}

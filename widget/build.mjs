@@ -1,0 +1,33 @@
+// Bundles the browser code into signaling_server/static/, which the server serves:
+//   /widget/dcs-widget.js   the one script a host page loads (IIFE, minified)
+//   /console/               the agent console page, its script and stylesheet
+import { build } from "esbuild";
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "..", "signaling_server", "static");
+const watch = process.argv.includes("--watch");
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, "widget"), { recursive: true });
+mkdirSync(join(out, "console"), { recursive: true });
+
+const common = { bundle: true, minify: !watch, sourcemap: true, target: ["es2020"], logLevel: "info" };
+
+await build({
+  ...common,
+  entryPoints: [join(here, "src", "index.js")],
+  outfile: join(out, "widget", "dcs-widget.js"),
+  format: "iife",
+});
+await build({
+  ...common,
+  entryPoints: [join(here, "console", "console.js")],
+  outfile: join(out, "console", "console.js"),
+  format: "iife",
+});
+for (const file of ["index.html", "console.css"]) {
+  cpSync(join(here, "console", file), join(out, "console", file));
+}
