@@ -1,0 +1,246 @@
+"""Chat latency through the DCS server vs a bare python-socketio relay, 200 concurrent sessions.
+
+Each server runs in its own process; customers and agents are SDK/socket.io clients in this
+process, so send and receive times come from one clock. Every session exchanges messages
+both ways in rounds, with sends spread over each round. The bare relay (join a room,
+re-emit to it, no auth, validation or storage) is measured in the same run as the
+reference for what socket.io itself costs on this machine.
+
+    python bench/chat_latency.py [--sessions 200] [--rounds 15]
+
+Prints a table and writes bench/results/chat_latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import socketio
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dcs_sdk import AccessToken, DcsClient, Event, KeySet, SigningKey  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+ISSUER, AUDIENCE = "bench", "dcs"
+AGENT_CAPACITY = 25
+
+BARE_RELAY = """
+import socketio
+from aiohttp import web
+sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[])
+app = web.Application()
+sio.attach(app)
+
+@sio.on("join")
+async def join(sid, room):
+    await sio.enter_room(sid, room)
+    return {"ok": True}
+
+@sio.on("msg")
+async def msg(sid, data):
+    await sio.emit("msg", data, room=data["room"], skip_sid=sid)
+    return {"ok": True}
+
+web.run_app(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), print=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            await writer.wait_closed()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+class Pair:
+    """One session's two ends, with a send function and an inbox of arrival times."""
+
+    def __init__(self, send_customer: Callable[[str], Awaitable[Any]], send_agent: Callable[[str], Awaitable[Any]]):
+        self.send_customer = send_customer
+        self.send_agent = send_agent
+
+
+async def run_rounds(pairs: list[Pair], arrivals: dict[str, float], rounds: int, window: float) -> list[float]:
+    latencies: list[float] = []
+    sent: dict[str, float] = {}
+
+    async def one(i: int, pair: Pair, r: int) -> None:
+        await asyncio.sleep(random.uniform(0, window))
+        for direction, send in (("c2a", pair.send_customer), ("a2c", pair.send_agent)):
+            key = f"{direction}:{i}:{r}"
+            sent[key] = time.perf_counter()
+            await send(key)
+            deadline = time.perf_counter() + 5
+            while key not in arrivals and time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+
+    for r in range(rounds):
+        await asyncio.gather(*(one(i, p, r) for i, p in enumerate(pairs)))
+    for key, t0 in sent.items():
+        if key in arrivals:
+            latencies.append((arrivals[key] - t0) * 1000)
+    lost = len(sent) - len(latencies)
+    if lost:
+        print(f"  warning: {lost} messages not received within 5 s", file=sys.stderr)
+    return latencies
+
+
+async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]:
+    key = SigningKey.generate("bench")
+    tmp = Path(tempfile.mkdtemp(prefix="dcs-bench-"))
+    (tmp / "jwks.json").write_text(json.dumps(KeySet([key.public()]).to_jwks()))
+    port = free_port()
+    env = {**os.environ, "DCS_PUBLIC_KEYS_FILE": str(tmp / "jwks.json"), "DCS_ISSUER": ISSUER,
+           "DCS_AUDIENCE": AUDIENCE, "DCS_DATA_DIR": str(tmp), "DCS_LOG_LEVEL": "WARNING",
+           "DCS_RATE_BURST": "1000", "DCS_RATE_PER_S": "1000"}
+    proc = subprocess.Popen([sys.executable, "-m", "signaling_server", "--port", str(port)], env=env, cwd=ROOT)
+    clients: list[DcsClient] = []
+    try:
+        await wait_up(port, proc)
+        url = f"http://127.0.0.1:{port}"
+
+        def token(role: str, sub: str) -> str:
+            t = AccessToken(key, issuer=ISSUER, audience=AUDIENCE).with_identity(sub, name=sub)
+            return (t.as_customer() if role == "customer" else t.as_agent(max_sessions=AGENT_CAPACITY)).to_jwt()
+
+        arrivals: dict[str, float] = {}
+
+        def record(msg: dict[str, Any]) -> None:
+            arrivals.setdefault(msg["text"], time.perf_counter())
+
+        agents = [DcsClient(url, token("agent", f"agent{i}")) for i in range(-(-sessions // AGENT_CAPACITY))]
+        for a in agents:
+            await a.connect()
+            a.on(Event.CHAT_MESSAGE, lambda m: record(m) if m["text"].startswith("c2a") else None)
+        clients.extend(agents)
+        pairs: list[Pair] = []
+        for i in range(sessions):
+            c = DcsClient(url, token("customer", f"cust{i}"))
+            await c.connect()
+            clients.append(c)
+            c.on(Event.CHAT_MESSAGE, lambda m: record(m) if m["text"].startswith("a2c") else None)
+            sid = (await c.start_session()).session_id
+            await c.escalate(sid)
+            agent = agents[i // AGENT_CAPACITY]
+            await agent.accept(sid)
+            pairs.append(Pair(lambda k, c=c, sid=sid: c.send(sid, k), lambda k, a=agent, sid=sid: a.send(sid, k)))
+        await run_rounds(pairs, arrivals, 1, window)  # warm-up
+        arrivals.clear()
+        return {"latencies_ms": await run_rounds(pairs, arrivals, rounds, window)}
+    finally:
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+        proc.terminate()
+        proc.wait(10)
+
+
+async def bench_bare(sessions: int, rounds: int, window: float) -> dict[str, Any]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", BARE_RELAY, str(port)], cwd=ROOT)
+    clients: list[socketio.AsyncClient] = []
+    try:
+        await wait_up(port, proc)
+        url = f"http://127.0.0.1:{port}"
+        arrivals: dict[str, float] = {}
+        pairs: list[Pair] = []
+
+        def on_msg(data: dict[str, Any]) -> None:
+            arrivals.setdefault(data["text"], time.perf_counter())
+
+        for i in range(sessions):
+            ends = []
+            for _ in range(2):
+                c = socketio.AsyncClient()
+                c.on("msg", on_msg)
+                await c.connect(url, transports=["websocket"])
+                await c.call("join", f"room{i}")
+                clients.append(c)
+                ends.append(c)
+
+            def sender(c: socketio.AsyncClient, room: str) -> Callable[[str], Awaitable[Any]]:
+                return lambda k: c.call("msg", {"room": room, "text": k})
+
+            pairs.append(Pair(sender(ends[0], f"room{i}"), sender(ends[1], f"room{i}")))
+        await run_rounds(pairs, arrivals, 1, window)
+        arrivals.clear()
+        return {"latencies_ms": await run_rounds(pairs, arrivals, rounds, window)}
+    finally:
+        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+        proc.terminate()
+        proc.wait(10)
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    return {
+        "count": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+        "p99_ms": round(percentile(latencies, 99), 3),
+        "max_ms": round(max(latencies), 3),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--window", type=float, default=1.0, help="seconds over which a round's sends spread")
+    args = parser.parse_args()
+    random.seed(1)
+    bare = summary((await bench_bare(args.sessions, args.rounds, args.window))["latencies_ms"])
+    dcs = summary((await bench_dcs(args.sessions, args.rounds, args.window))["latencies_ms"])
+    ratio = round(dcs["p50_ms"] / bare["p50_ms"], 2)
+    result = {
+        "sessions": args.sessions,
+        "rounds": args.rounds,
+        "messages_per_second_offered": round(2 * args.sessions / args.window, 1),
+        "dcs": dcs,
+        "bare_relay": bare,
+        "p50_ratio_dcs_to_bare": ratio,
+        "aims": {"p99_ms_max": 20, "p50_ratio_max": 1.5},
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    }
+    print(f"\nchat latency, {args.sessions} concurrent sessions, {args.rounds} rounds, both directions")
+    print(f"{'':12}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    for name, row in (("DCS", dcs), ("bare relay", bare)):
+        print(f"{name:12}{row['count']:>8}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}")
+    print(f"p50 ratio DCS / bare relay: {ratio}  (aim <= 1.5); DCS p99 {dcs['p99_ms']} ms (aim <= 20)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "chat_latency.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,236 @@
+"""An async participant client: a customer, an agent or a bot, over socket.io.
+
+    async with DcsClient("http://localhost:8700", token) as customer:
+        started = await customer.start_session(page=PageInfo(url="https://shop/cart"))
+        await customer.send(started.session_id, "Where is my order?")
+        reply = await customer.wait_for(Event.CHAT_MESSAGE, lambda m: m["sender"]["role"] == "assistant")
+
+Every request returns the server's ack or raises ProtocolError with its code and sentence.
+Pushed events can be handled with ``on(event, fn)`` or awaited with ``wait_for``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import socketio
+
+from .exceptions import DcsError, ProtocolError
+from .protocol import Event, PageInfo, Presence
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
+Predicate = Callable[[dict[str, Any]], bool]
+PUSHED = (
+    Event.SESSION_STATE,
+    Event.CHAT_MESSAGE,
+    Event.CHAT_TYPING,
+    Event.QUEUE_SNAPSHOT,
+    Event.AGENT_STATE,
+    Event.SESSION_HANDOFF,
+    Event.SESSION_REVOKED,
+    Event.ERROR,
+)
+
+
+@dataclass(frozen=True)
+class Started:
+    """The ack of ``session.start``."""
+
+    session: dict[str, Any]
+    messages: list[dict[str, Any]]
+
+    @property
+    def session_id(self) -> str:
+        return str(self.session["session_id"])
+
+
+class DcsClient:
+    def __init__(
+        self,
+        url: str,
+        token: str | Callable[[], str],
+        *,
+        reconnection: bool = True,
+        request_timeout: float = 10.0,
+        inbox_size: int = 2000,
+    ) -> None:
+        self.url = url
+        self._token = token
+        self.request_timeout = request_timeout
+        self.sio = socketio.AsyncClient(reconnection=reconnection, logger=False, engineio_logger=False)
+        self._handlers: dict[str, list[Handler]] = {}
+        self._inbox: dict[str, deque[dict[str, Any]]] = {e.value: deque(maxlen=inbox_size) for e in PUSHED}
+        self._arrived = asyncio.Event()
+        self.connect_error: Any = None
+        for event in PUSHED:
+            self.sio.on(event.value, self._receiver(event.value))
+        self.sio.on("connect_error", self._on_connect_error)
+
+    # connection
+
+    async def __aenter__(self) -> DcsClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def connect(self, *, wait_timeout: float = 10.0) -> None:
+        """Connect and authenticate; a refused token raises ProtocolError with its code."""
+        try:
+            await self.sio.connect(
+                self.url,
+                auth=self._auth,
+                transports=["websocket"],
+                wait_timeout=wait_timeout,
+            )
+        except socketio.exceptions.ConnectionError as exc:
+            data = self.connect_error
+            if isinstance(data, dict) and "code" in data:
+                raise ProtocolError(str(data["code"]), str(data.get("message", ""))) from exc
+            raise DcsError(f"Cannot connect to {self.url}: {exc}") from exc
+
+    def _auth(self) -> dict[str, str]:
+        # Called on every (re)connect, so a token callable can hand out a fresh token.
+        return {"token": self._token() if callable(self._token) else self._token}
+
+    async def _on_connect_error(self, data: Any = None) -> None:
+        # The server refuses with {"message": sentence, "data": {"code", "message"}}.
+        self.connect_error = data.get("data", data) if isinstance(data, dict) else data
+
+    async def close(self) -> None:
+        """Disconnect; safe to call more than once."""
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.sio.connected)
+
+    # requests
+
+    async def request(self, event: str, payload: Any) -> dict[str, Any]:
+        """Send one event and return its ack; an error ack raises ProtocolError."""
+        ack = await self.sio.call(event, payload, timeout=self.request_timeout)
+        if not isinstance(ack, dict):
+            raise DcsError(f"The server answered {event} with {ack!r}.")
+        if not ack.get("ok"):
+            err = ack.get("error") or {}
+            raise ProtocolError(str(err.get("code", "internal")), str(err.get("message", "")))
+        return ack
+
+    async def start_session(
+        self, session_id: str | None = None, *, page: PageInfo | None = None, after_seq: int = 0
+    ) -> Started:
+        payload: dict[str, Any] = {"after_seq": after_seq, "page": (page or PageInfo()).model_dump()}
+        if session_id:
+            payload["session_id"] = session_id
+        ack = await self.request(Event.SESSION_START, payload)
+        return Started(session=ack["session"], messages=ack["messages"])
+
+    async def send(self, session_id: str, text: str, *, client_id: str | None = None) -> int:
+        """Send a chat message; returns its sequence number (the same on a retried client_id)."""
+        cid = client_id or f"c_{uuid.uuid4().hex}"
+        ack = await self.request(Event.CHAT_SEND, {"session_id": session_id, "client_id": cid, "text": text})
+        return int(ack["seq"])
+
+    async def typing(self, session_id: str, typing: bool = True) -> None:
+        await self.request(Event.CHAT_TYPING, {"session_id": session_id, "typing": typing})
+
+    async def escalate(self, session_id: str, reason: str = "customer_request") -> dict[str, Any]:
+        ack = await self.request(Event.SESSION_ESCALATE, {"session_id": session_id, "reason": reason})
+        return dict(ack["session"])
+
+    async def history(self, session_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
+        ack = await self.request(Event.HISTORY_FETCH, {"session_id": session_id, "after_seq": after_seq})
+        return list(ack["messages"])
+
+    async def page_view(self, session_id: str, page: PageInfo) -> None:
+        await self.request(Event.PAGE_VIEW, {"session_id": session_id, "page": page.model_dump()})
+
+    async def close_session(self, session_id: str) -> dict[str, Any]:
+        ack = await self.request(Event.SESSION_CLOSE, {"session_id": session_id})
+        return dict(ack["session"])
+
+    async def rate(self, session_id: str, score: int, comment: str = "") -> None:
+        await self.request(Event.CSAT_SUBMIT, {"session_id": session_id, "score": score, "comment": comment})
+
+    # agent requests
+
+    async def set_presence(self, status: Presence) -> dict[str, Any]:
+        ack = await self.request(Event.AGENT_PRESENCE, {"status": status.value})
+        return dict(ack["agent"])
+
+    async def accept(self, session_id: str) -> dict[str, Any]:
+        ack = await self.request(Event.SESSION_ACCEPT, {"session_id": session_id})
+        return dict(ack["handoff"])
+
+    async def end(self, session_id: str) -> dict[str, Any]:
+        ack = await self.request(Event.SESSION_END, {"session_id": session_id})
+        return dict(ack["session"])
+
+    async def wrap_up(self, session_id: str, notes: str = "") -> None:
+        await self.request(Event.SESSION_WRAP_UP, {"session_id": session_id, "notes": notes})
+
+    async def transfer(self, session_id: str, queue: str, note: str = "") -> None:
+        await self.request(Event.SESSION_TRANSFER, {"session_id": session_id, "queue": queue, "note": note})
+
+    # pushed events
+
+    def on(self, event: str, handler: Handler) -> Callable[[], None]:
+        """Call ``handler`` for every ``event``; returns a function that removes it."""
+        if event not in self._inbox:
+            log.warning("%r is not an event the server pushes; the handler will never run", event)
+        self._handlers.setdefault(event, []).append(handler)
+        return lambda: self._handlers.get(event, []).remove(handler)
+
+    def _receiver(self, event: str) -> Callable[[Any], Awaitable[None]]:
+        async def receive(data: Any = None) -> None:
+            payload = data if isinstance(data, dict) else {"value": data}
+            self._inbox[event].append(payload)
+            self._arrived.set()
+            for handler in list(self._handlers.get(event, [])):
+                try:
+                    result = handler(payload)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("a %s handler failed", event)
+
+        return receive
+
+    async def wait_for(
+        self, event: str, predicate: Predicate | None = None, timeout: float = 10.0  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """The first unconsumed ``event`` (already arrived or still to come) matching ``predicate``."""
+        inbox = self._inbox[event]
+
+        async def scan() -> dict[str, Any]:
+            while True:
+                for item in list(inbox):
+                    if predicate is None or predicate(item):
+                        inbox.remove(item)
+                        return item
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        return await asyncio.wait_for(scan(), timeout)
+
+    def drain(self, event: str) -> list[dict[str, Any]]:
+        """Everything of ``event`` that arrived and was not consumed yet."""
+        inbox = self._inbox[event]
+        items = list(inbox)
+        inbox.clear()
+        return items

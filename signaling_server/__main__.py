@@ -1,0 +1,58 @@
+"""The ``dcs-server`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aiohttp import web
+
+from dcs_sdk.exceptions import ConfigError
+
+from .app import create_app
+from .config import load_config
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="dcs-server",
+        description="Run the DCS signaling server: sessions, routing, chat and the agent console.",
+        epilog="Settings come from --config (TOML), then DCS_* environment variables, then flags.",
+    )
+    parser.add_argument("--config", help="a TOML file of settings (see README)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8700)")
+    parser.add_argument("--database-url", help="sqlite+aiosqlite:///file.db or postgresql+asyncpg://...")
+    parser.add_argument("--data-dir", help="folder for the default SQLite file and demo keys")
+    parser.add_argument("--public-keys-file", help="JWKS or PEM file of trusted token keys")
+    parser.add_argument("--jwks-url", help="a JWKS URL of trusted token keys")
+    parser.add_argument("--assistant", help="virtual assistant as module:Class")
+    parser.add_argument("--demo", action="store_true", default=None, help="demo keys and demo agents")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        config = load_config(
+            args.config,
+            host=args.host,
+            port=args.port,
+            database_url=args.database_url,
+            data_dir=args.data_dir,
+            public_keys_file=args.public_keys_file,
+            jwks_url=args.jwks_url,
+            assistant=args.assistant,
+            demo=args.demo,
+            log_level=args.log_level,
+        )
+        app = create_app(config)
+    except ConfigError as exc:
+        sys.exit(f"dcs-server: {exc}")
+    print(f"DCS server on http://{config.host}:{config.port}  (agent console: /console)", flush=True)
+    web.run_app(app, host=config.host, port=config.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The app factory: wires config, store, assistant, router, socket.io, routes and assets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from dcs_sdk.assistant import Assistant, load_assistant
+from dcs_sdk.tokens import SigningKey
+
+from .auth import Authenticator, build_authenticator, ensure_demo_key
+from .config import Config
+from .events import EventGateway, SioNotifier
+from .routing import Router
+from .sessions import SessionService
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+
+CONFIG = web.AppKey("config", Config)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+SERVICE = web.AppKey("service", SessionService)
+STORE = web.AppKey("store", Store)
+DEMO_KEY = web.AppKey("demo_key", SigningKey)
+# What the console's sign-in offers (demo agents); set by signaling_server.demo.
+CONSOLE_SETTINGS = web.AppKey("console_settings", dict[str, Any])
+
+# The console renders untrusted customer content: no inline script or style, nothing from
+# other origins, no plug-ins, no framing by others.
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: Config, *, assistant: Assistant | None = None) -> web.Application:
+    """A ready aiohttp app; the store opens and the router is rebuilt when the app starts."""
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if config.data_dir:
+        Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+    app = web.Application(client_max_size=64 * 1024)
+    app[CONFIG] = config
+    app[CONSOLE_SETTINGS] = {"demo": False, "demo_agents": [], "demo_token_url": ""}
+    demo_key = ensure_demo_key(config.data_dir) if config.demo else None
+    if demo_key is not None:
+        app[DEMO_KEY] = demo_key
+    authenticator = build_authenticator(config, demo_key)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        # Origins are checked in auth.py with a clear error; let every handshake reach it.
+        cors_allowed_origins="*" if config.allowed_origins else [],
+        max_http_buffer_size=64 * 1024,
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    sio.attach(app)
+    app[SIO] = sio
+    app.cleanup_ctx.append(_lifecycle(config, assistant, authenticator))
+    _add_routes(app)
+    if demo_key is not None:
+        from .demo import add_demo_routes
+
+        add_demo_routes(app, demo_key, config)
+    return app
+
+
+def _lifecycle(config: Config, assistant: Assistant | None, authenticator: Authenticator) -> Any:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        store = await Store.open(config.resolved_database_url)
+        bot = assistant or load_assistant(config.assistant, config.assistant_options)
+        service = SessionService(
+            store,
+            Router(default_wait_s=config.default_wait_s),
+            bot,
+            SioNotifier(app[SIO]),
+            default_queue=config.default_queue,
+        )
+        await service.restore()
+        if authenticator.jwks is not None:
+            await authenticator.jwks.refresh(force=True)
+        EventGateway(
+            app[SIO], service, authenticator, rate_burst=config.rate_burst, rate_per_s=config.rate_per_s
+        )
+        app[STORE], app[SERVICE] = store, service
+        log.info("DCS server ready (database: %s)", config.resolved_database_url.split("://")[0])
+        try:
+            yield
+        finally:
+            await service.shutdown()
+            await bot.close()
+            await store.close()
+
+    return ctx
+
+
+def _add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", _health)
+    app.router.add_get("/console", _console_page)
+    app.router.add_get("/console/", _console_page)
+    app.router.add_get("/console/config.json", _console_config)
+    if (STATIC / "console").is_dir():
+        app.router.add_static("/console/", STATIC / "console", append_version=False)
+    if (STATIC / "widget").is_dir():
+        app.router.add_static("/widget/", STATIC / "widget", append_version=False)
+    else:
+        log.warning("widget assets are missing: run `make build` (npm + esbuild) first")
+    app.on_response_prepare.append(_security_headers)
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.path.startswith("/widget/"):
+        # The widget script is loaded by other sites' pages.
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def _console_page(request: web.Request) -> web.StreamResponse:
+    page = STATIC / "console" / "index.html"
+    if not page.exists():
+        return web.Response(status=503, text="The console is not built: run `make build`.")
+    return web.FileResponse(
+        page,
+        headers={
+            "Content-Security-Policy": CONSOLE_CSP,
+            "X-Frame-Options": "DENY",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def _console_config(request: web.Request) -> web.Response:
+    return web.Response(
+        text=json.dumps(request.app[CONSOLE_SETTINGS]),
+        content_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,103 @@
+"""Server configuration: a TOML file, then ``DCS_*`` environment variables, then flags.
+
+Every field is documented in README.md ("Configuration reference").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from dcs_sdk.exceptions import ConfigError
+
+DEFAULT_ASSISTANT = "dcs_sdk.assistant.faq:FaqAssistant"
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8700
+    # Where demo keys and the default SQLite file live.
+    data_dir: str = ".dcs"
+    # Empty means an SQLite file in data_dir.
+    database_url: str = ""
+    # Token verification: the issuer and audience every token must name, and the trusted
+    # public keys (a JWKS/PEM file, or a JWKS URL fetched at start and on unknown kids).
+    issuer: str = "dcs-demo"
+    audience: str = "dcs"
+    public_keys_file: str = ""
+    jwks_url: str = ""
+    # Browser origins allowed to connect; empty means the server's own origin only, "*" any.
+    allowed_origins: tuple[str, ...] = ()
+    # The virtual assistant, as "module:Class", and keyword arguments for it.
+    assistant: str = DEFAULT_ASSISTANT
+    assistant_options: Mapping[str, Any] = field(default_factory=dict)
+    # The queue a session joins when the assistant names none.
+    default_queue: str = "general"
+    # Queue wait assumed per position before any session has been accepted (seconds).
+    default_wait_s: int = 60
+    # Per-connection event budget: a burst, refilled at rate_per_s.
+    rate_burst: int = 40
+    rate_per_s: float = 20.0
+    # Demo mode: generate a key pair on first run, mount the demo shop and demo agents.
+    demo: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'dcs.sqlite3'}"
+
+    def with_overrides(self, values: Mapping[str, Any]) -> Config:
+        known = {f.name: f for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise ConfigError(f"Unknown setting {key!r}; see the configuration reference.")
+            clean[key] = _coerce(key, value, getattr(self, key))
+        return replace(self, **clean)
+
+
+def _coerce(key: str, value: Any, current: Any) -> Any:
+    try:
+        if isinstance(current, bool):
+            return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes", "on"}
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+        if isinstance(current, tuple):
+            items = value if isinstance(value, list | tuple) else str(value).split(",")
+            return tuple(str(v).strip() for v in items if str(v).strip())
+        if isinstance(current, Mapping):
+            return dict(json.loads(value) if isinstance(value, str) else value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Setting {key!r} has a value of the wrong type: {value!r}.") from exc
+    return str(value)
+
+
+def load_config(path: str | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:
+    config = Config()
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the config file {path}: {exc.strerror}.") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from exc
+        config = config.with_overrides(data.get("dcs", data))
+    environ = os.environ if env is None else env
+    from_env = {
+        name[4:].lower(): value
+        for name, value in environ.items()
+        if name.startswith("DCS_") and name[4:].lower() in {f.name for f in fields(Config)}
+    }
+    config = config.with_overrides(from_env)
+    return config.with_overrides({k: v for k, v in flags.items() if v is not None})

@@ -1,0 +1,193 @@
+"""socket.io glue: authenticate connects, then check, validate and dispatch every event.
+
+One path for every inbound event: rate limit -> size -> known name -> role -> payload model
+-> use case. A failure at any step becomes an ack ``{"ok": false, "error": {code, message}}``
+and a log line; the connection and the session carry on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from pydantic import ValidationError
+
+from dcs_sdk.exceptions import ProtocolError, TokenError
+from dcs_sdk.protocol import (
+    ALLOWED_ROLES,
+    INBOUND,
+    MAX_EVENT_BYTES,
+    ErrorCode,
+    Event,
+    Payload,
+    Role,
+    error,
+)
+from dcs_sdk.tokens import Claims
+
+from .auth import Authenticator
+from .sessions import SessionService
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, Claims, Any], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class TokenBucket:
+    burst: float
+    rate: float
+    tokens: float = 0.0
+    at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class Connection:
+    claims: Claims
+    bucket: TokenBucket
+
+
+class SioNotifier:
+    """The Notifier the session service needs, over socket.io's AsyncServer."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None:
+        await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
+
+    async def enter_room(self, sid: str, room: str) -> None:
+        await self.sio.enter_room(sid, room)
+
+    async def leave_room(self, sid: str, room: str) -> None:
+        await self.sio.leave_room(sid, room)
+
+
+class EventGateway:
+    def __init__(
+        self,
+        sio: socketio.AsyncServer,
+        service: SessionService,
+        authenticator: Authenticator,
+        *,
+        rate_burst: int,
+        rate_per_s: float,
+    ) -> None:
+        self.sio = sio
+        self.service = service
+        self.authenticator = authenticator
+        self.rate_burst = rate_burst
+        self.rate_per_s = rate_per_s
+        self.connections: dict[str, Connection] = {}
+        s = service
+        self.handlers: dict[Event, Handler] = {
+            Event.SESSION_START: s.start,
+            Event.CHAT_SEND: s.send,
+            Event.CHAT_TYPING: s.typing,
+            Event.SESSION_ESCALATE: s.escalate,
+            Event.PAGE_VIEW: s.page_view,
+            Event.CSAT_SUBMIT: s.csat,
+            Event.HISTORY_FETCH: s.history,
+            Event.AGENT_PRESENCE: s.set_presence,
+            Event.SESSION_ACCEPT: s.accept,
+            Event.SESSION_END: s.end,
+            Event.SESSION_WRAP_UP: s.wrap_up,
+            Event.SESSION_TRANSFER: s.transfer,
+            Event.SESSION_CLOSE: s.close_by_customer,
+        }
+        sio.on("connect", self.on_connect)
+        sio.on("disconnect", self.on_disconnect)
+        sio.on("*", self.on_event)
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            claims = await self.authenticator.authenticate(auth, environ)
+        except TokenError as exc:
+            log.info("refused connect from %s: %s", environ.get("REMOTE_ADDR", "?"), exc)
+            # Browsers see err.message and err.data = {code, message}.
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.message, {"code": exc.code, "message": exc.message}
+            ) from exc
+        self.connections[sid] = Connection(claims, TokenBucket(self.rate_burst, self.rate_per_s))
+        if claims.role in (Role.AGENT, Role.SUPERVISOR):
+            await self.service.agent_connected(sid, claims)
+
+    async def on_disconnect(self, sid: str, *_reason: Any) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is not None and conn.claims.role in (Role.AGENT, Role.SUPERVISOR):
+            await self.service.agent_disconnected(sid, conn.claims)
+
+    async def on_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        conn = self.connections.get(sid)
+        if conn is None:  # cannot happen after a refused connect, but never trust it
+            return error(ErrorCode.FORBIDDEN, "Connect with a valid token first.")
+        try:
+            return await self._handle(event, sid, conn, args)
+        except ProtocolError as exc:
+            self._reject(event, conn, exc.code, exc.message)
+            return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
+        except Exception:
+            log.exception("event %s from %s failed", event, conn.claims.sub)
+            return error(ErrorCode.INTERNAL, "Something went wrong on our side; please try again.")
+
+    async def _handle(self, event: str, sid: str, conn: Connection, args: tuple[Any, ...]) -> dict[str, Any]:
+        if not conn.bucket.take():
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many events; slow down and retry shortly.")
+        data = args[0] if len(args) == 1 else None
+        if len(args) > 1:
+            raise ProtocolError(ErrorCode.BAD_PAYLOAD, "An event carries one payload object.")
+        try:
+            size = len(json.dumps(data, separators=(",", ":")))
+        except (TypeError, ValueError) as exc:  # binary attachments and the like
+            raise ProtocolError(ErrorCode.BAD_PAYLOAD, "The payload must be a JSON object.") from exc
+        if size > MAX_EVENT_BYTES:
+            raise ProtocolError(
+                ErrorCode.PAYLOAD_TOO_LARGE, f"The payload is {size} bytes; the limit is {MAX_EVENT_BYTES}."
+            )
+        try:
+            name = Event(event)
+            model = INBOUND[name]
+        except (ValueError, KeyError) as exc:
+            raise ProtocolError(ErrorCode.UNKNOWN_EVENT, f"{str(event)[:60]!r} is not a DCS event.") from exc
+        if conn.claims.role not in ALLOWED_ROLES[name]:
+            raise ProtocolError(ErrorCode.FORBIDDEN, f"A {conn.claims.role.value} cannot send {name.value}.")
+        payload = _validate(model, data)
+        return await self.handlers[name](sid, conn.claims, payload)
+
+    def _reject(self, event: str, conn: Connection, code: str, message: str) -> None:
+        log.warning(
+            "rejected %s from %s %s: %s (%s)",
+            str(event)[:60],
+            conn.claims.role.value,
+            conn.claims.sub,
+            code,
+            message,
+        )
+
+
+def _validate(model: type[Payload], data: Any) -> Payload:
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.BAD_PAYLOAD, "The payload must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        raise ProtocolError(ErrorCode.BAD_PAYLOAD, f"Field {where!r}: {first['msg']}.") from exc

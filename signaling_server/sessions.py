@@ -1,0 +1,637 @@
+"""The session state machine and everything that moves a session along it.
+
+    virtual --escalate--> queued --accept--> live --end--> wrap_up --wrap_up--> ended
+                            ^                  |
+                            +----transfer------+
+
+Each use case checks who is asking, changes the store (one transaction, with a transition
+row), tells the router, then tells the participants. Messages get a per-session sequence
+number here, under a per-session lock, so seq has no gaps and a retried client_id is
+stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+from dcs_sdk.assistant import Assistant, AssistantContext, AssistantReply, TranscriptLine
+from dcs_sdk.exceptions import ProtocolError
+from dcs_sdk.protocol import (
+    AgentPresence,
+    ChatSend,
+    ChatTyping,
+    CsatSubmit,
+    ErrorCode,
+    Event,
+    HistoryFetch,
+    PageView,
+    Presence,
+    Role,
+    SessionEscalate,
+    SessionRef,
+    SessionStart,
+    SessionState,
+    SessionTransfer,
+    SessionWrapUp,
+    ok,
+)
+from dcs_sdk.tokens import Claims
+
+from .auth import may_act_on
+from .routing import AgentSeat, Router, Waiting
+from .store import MessageRecord, SessionRecord, Store
+
+log = logging.getLogger(__name__)
+
+S = SessionState
+CHATTING = (S.VIRTUAL, S.QUEUED, S.LIVE)
+
+
+def session_room(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def agent_room(agent_id: str) -> str:
+    return f"agent:{agent_id}"
+
+
+class Notifier(Protocol):
+    """What the service needs from the transport (socket.io's AsyncServer, adapted)."""
+
+    async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None: ...
+
+    async def enter_room(self, sid: str, room: str) -> None: ...
+
+    async def leave_room(self, sid: str, room: str) -> None: ...
+
+
+def _fail(code: ErrorCode, message: str) -> ProtocolError:
+    return ProtocolError(code.value, message)
+
+
+class SessionService:
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        assistant: Assistant,
+        notifier: Notifier,
+        *,
+        default_queue: str = "general",
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.assistant = assistant
+        self.notifier = notifier
+        self.default_queue = default_queue
+        self._seq: dict[str, int] = {}
+        self._append_locks: dict[str, asyncio.Lock] = {}
+        self._assistant_locks: dict[str, asyncio.Lock] = {}
+        self._agent_locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # lifecycle
+
+    async def restore(self) -> None:
+        """Rebuild the router from the store after a restart."""
+        for record in await self.store.sessions_in([S.QUEUED, S.LIVE, S.WRAP_UP]):
+            if record.state is S.QUEUED:
+                self.router.enqueue(self._waiting(record))
+            elif record.agent_id:
+                self.router.restore_assignment(record.agent_id, record.agent_name or "", record.id)
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, make: Callable[[], Awaitable[None]], what: str) -> None:
+        async def run() -> None:
+            try:
+                await make()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task failed: %s", what)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # helpers
+
+    async def _session_for(self, claims: Claims, session_id: str) -> SessionRecord:
+        record = await self.store.get_session(session_id)
+        if record is None:
+            raise _fail(ErrorCode.NOT_FOUND, "There is no such session.")
+        if not may_act_on(claims, record):
+            raise _fail(ErrorCode.FORBIDDEN, "You are not a participant of this session.")
+        return record
+
+    def _wire(self, record: SessionRecord) -> dict[str, Any]:
+        return record.to_wire(
+            position=self.router.position(record.id),
+            estimated_wait_s=self.router.estimated_wait_s(record.id),
+        )
+
+    async def _push_state(self, record: SessionRecord) -> None:
+        await self.notifier.emit(Event.SESSION_STATE, self._wire(record), room=session_room(record.id))
+
+    def _lock(self, locks: dict[str, asyncio.Lock], key: str) -> asyncio.Lock:
+        lock = locks.get(key)
+        if lock is None:
+            lock = locks[key] = asyncio.Lock()
+        return lock
+
+    def _forget(self, session_id: str) -> None:
+        self._seq.pop(session_id, None)
+        self._append_locks.pop(session_id, None)
+        self._assistant_locks.pop(session_id, None)
+
+    async def _append(
+        self,
+        session: SessionRecord,
+        role: Role,
+        sender_id: str,
+        sender_name: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        suggestions: Iterable[str] = (),
+    ) -> tuple[MessageRecord, bool]:
+        """Sequence, store and broadcast one message; a retried client_id is stored once."""
+        async with self._lock(self._append_locks, session.id):
+            last = self._seq.get(session.id)
+            if last is None:
+                fresh = await self.store.get_session(session.id)
+                last = fresh.last_seq if fresh else session.last_seq
+            message = MessageRecord(
+                session_id=session.id,
+                seq=last + 1,
+                client_id=client_id or f"srv_{secrets.token_hex(8)}",
+                role=role,
+                sender_id=sender_id,
+                sender_name=sender_name,
+                text=text,
+                ts=time.time(),
+                suggestions=tuple(suggestions),
+            )
+            stored, created = await self.store.append_message(message)
+            if created:
+                self._seq[session.id] = stored.seq
+        if created:
+            await self.notifier.emit(Event.CHAT_MESSAGE, stored.to_wire(), room=session_room(session.id))
+        return stored, created
+
+    async def _system(self, session: SessionRecord, text: str) -> None:
+        await self._append(session, Role.SYSTEM, "system", "", text)
+
+    # customers
+
+    async def start(self, sid: str, claims: Claims, p: SessionStart) -> dict[str, Any]:
+        record: SessionRecord | None = None
+        if p.session_id:
+            record = await self.store.get_session(p.session_id)
+            if record is not None and record.customer_id != claims.sub:
+                raise _fail(ErrorCode.FORBIDDEN, "This session belongs to someone else.")
+        else:
+            record = await self.store.latest_open_session(claims.sub)
+        created = record is None
+        if record is None:
+            record = SessionRecord(
+                id=f"s_{secrets.token_urlsafe(16)}",
+                customer_id=claims.sub,
+                customer_name=claims.name,
+                customer_attrs=dict(claims.attributes),
+                state=S.VIRTUAL,
+                created_at=time.time(),
+                queue=self.default_queue,
+                page_url=p.page.url,
+                page_title=p.page.title,
+            )
+            await self.store.create_session(record, actor=claims.sub)
+        await self.notifier.enter_room(sid, session_room(record.id))
+        if p.page.url and (created or p.page.url != record.page_url):
+            await self.store.add_page_view(record.id, p.page.url, p.page.title, time.time())
+            if not created:
+                await self._page_changed(record.id)
+        if created:
+            await self._run_assistant(record.id, greet=True)
+        fresh = await self.store.get_session(record.id) or record
+        messages = await self.store.messages_after(record.id, p.after_seq)
+        return ok(session=self._wire(fresh), messages=[m.to_wire() for m in messages])
+
+    async def send(self, sid: str, claims: Claims, p: ChatSend) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        if session.state not in CHATTING:
+            raise _fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one to chat.")
+        if claims.role is not Role.CUSTOMER and session.state is not S.LIVE:
+            raise _fail(ErrorCode.WRONG_STATE, "You can only chat in a live session.")
+        role = Role.CUSTOMER if claims.role is Role.CUSTOMER else claims.role
+        stored, created = await self._append(
+            session, role, claims.sub, claims.name, p.text, client_id=p.client_id
+        )
+        if created:
+            await self._after_message(session, stored)
+        return ok(seq=stored.seq)
+
+    async def _after_message(self, session: SessionRecord, message: MessageRecord) -> None:
+        if message.role is Role.CUSTOMER:
+            if not session.first_message:
+                await self.store.update_session(session.id, first_message=message.text[:500])
+            if session.state is S.VIRTUAL:
+                self._spawn(lambda: self._run_assistant(session.id, after=message), "assistant")
+        elif message.role in (Role.AGENT, Role.SUPERVISOR) and session.first_agent_reply_at is None:
+            await self.store.update_session(session.id, first_agent_reply_at=message.ts)
+
+    async def typing(self, sid: str, claims: Claims, p: ChatTyping) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        sender = {"role": claims.role.value, "id": claims.sub, "name": claims.name}
+        payload = {"session_id": session.id, "sender": sender, "typing": p.typing}
+        await self.notifier.emit(Event.CHAT_TYPING, payload, room=session_room(session.id), skip_sid=sid)
+        return ok()
+
+    async def escalate(self, sid: str, claims: Claims, p: SessionEscalate) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        if session.state is S.VIRTUAL:
+            queue = str(session.assistant_state.get("queue") or self.default_queue)
+            session = await self._escalate(session, p.reason, queue, actor=claims.sub)
+        elif session.state is not S.QUEUED and session.state is not S.LIVE:
+            raise _fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one.")
+        return ok(session=self._wire(session))
+
+    async def _escalate(
+        self, session: SessionRecord, reason: str, queue: str, *, actor: str
+    ) -> SessionRecord:
+        now = time.time()
+        moved = await self.store.transition(
+            session.id,
+            allowed_from=[S.VIRTUAL],
+            to=S.QUEUED,
+            at=now,
+            actor=actor,
+            detail=reason,
+            queued_at=now,
+            reason=reason,
+            queue=queue,
+        )
+        if moved is None:  # someone else moved it first; report what it is now
+            return await self.store.get_session(session.id) or session
+        self.router.enqueue(self._waiting(moved))
+        await self._system(moved, "You're in the queue. An agent will join this chat shortly.")
+        await self._queue_changed()
+        return moved
+
+    def _waiting(self, record: SessionRecord) -> Waiting:
+        return Waiting(
+            session_id=record.id,
+            queue=record.queue,
+            queued_at=record.queued_at or record.created_at,
+            reason=record.reason,
+            first_message=record.first_message,
+            page_url=record.page_url,
+            page_title=record.page_title,
+            customer_id=record.customer_id,
+            customer_name=record.customer_name,
+        )
+
+    async def page_view(self, sid: str, claims: Claims, p: PageView) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        if p.page.url != session.page_url or p.page.title != session.page_title:
+            await self.store.add_page_view(session.id, p.page.url, p.page.title, time.time())
+            await self._page_changed(session.id)
+        return ok()
+
+    async def _page_changed(self, session_id: str) -> None:
+        record = await self.store.get_session(session_id)
+        if record and record.agent_id and record.state in (S.LIVE, S.WRAP_UP):
+            await self.notifier.emit(
+                Event.SESSION_HANDOFF, await self.handoff(record), room=agent_room(record.agent_id)
+            )
+
+    async def history(self, sid: str, claims: Claims, p: HistoryFetch) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        messages = await self.store.messages_after(session.id, p.after_seq)
+        return ok(messages=[m.to_wire() for m in messages])
+
+    async def close_by_customer(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        now = time.time()
+        if session.state in (S.VIRTUAL, S.QUEUED):
+            moved = await self.store.transition(
+                session.id,
+                allowed_from=[S.VIRTUAL, S.QUEUED],
+                to=S.ENDED,
+                at=now,
+                actor=claims.sub,
+                detail="customer_closed",
+                ended_at=now,
+            )
+            if moved and self.router.dequeue(session.id):
+                await self._queue_changed()
+        elif session.state is S.LIVE:
+            moved = await self.store.transition(
+                session.id,
+                allowed_from=[S.LIVE],
+                to=S.WRAP_UP,
+                at=now,
+                actor=claims.sub,
+                detail="customer_left",
+                wrap_up_at=now,
+            )
+        else:
+            return ok(session=self._wire(session))
+        if moved is None:
+            raise _fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile; try again.")
+        name = claims.name or "The customer"
+        await self._system(moved, f"{name} ended the chat.")
+        await self._push_state(moved)
+        return ok(session=self._wire(moved))
+
+    async def csat(self, sid: str, claims: Claims, p: CsatSubmit) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        if session.state not in (S.WRAP_UP, S.ENDED):
+            raise _fail(ErrorCode.WRONG_STATE, "You can rate the conversation once it has ended.")
+        if session.csat_score is not None:
+            raise _fail(ErrorCode.WRONG_STATE, "You have already rated this conversation. Thank you!")
+        await self.store.update_session(session.id, csat_score=p.score, csat_comment=p.comment)
+        rated = await self.store.get_session(session.id) or session
+        await self._push_state(rated)
+        return ok()
+
+    # the assistant
+
+    async def _run_assistant(
+        self, session_id: str, *, greet: bool = False, after: MessageRecord | None = None
+    ) -> None:
+        async with self._lock(self._assistant_locks, session_id):
+            session = await self.store.get_session(session_id)
+            if session is None or session.state is not S.VIRTUAL:
+                return  # escalated or closed meanwhile: a person answers now
+            history = await self.store.messages_after(session_id, 0)
+            before = [m for m in history if after is None or m.seq < after.seq]
+            state = dict(session.assistant_state)
+            context = AssistantContext(
+                session_id=session.id,
+                customer_id=session.customer_id,
+                attributes=session.customer_attrs,
+                page_url=session.page_url,
+                page_title=session.page_title,
+                transcript=[TranscriptLine(m.role.value, m.text) for m in before],
+                state=state,
+            )
+            try:
+                reply = await (
+                    self.assistant.greet(context)
+                    if greet or after is None
+                    else self.assistant.respond(after.text, context)
+                )
+            except Exception:
+                log.exception("the assistant failed on session %s", session_id)
+                reply = AssistantReply(
+                    messages=["Sorry, I ran into a problem. You can ask for a person at any time."],
+                    suggestions=["Talk to a person"],
+                )
+            await self._apply_reply(session, reply, state)
+
+    async def _apply_reply(
+        self, session: SessionRecord, reply: AssistantReply, state: dict[str, Any]
+    ) -> None:
+        name = getattr(self.assistant, "name", "Assistant")
+        for i, text in enumerate(reply.messages):
+            last = i == len(reply.messages) - 1
+            await self._append(
+                session,
+                Role.ASSISTANT,
+                "assistant",
+                name,
+                text,
+                suggestions=reply.suggestions if last else (),
+            )
+        understanding = dict(session.understanding)
+        if reply.understanding is not None:
+            understanding.update(
+                intent=reply.understanding.intent or understanding.get("intent"),
+                confidence=reply.understanding.confidence,
+                slots={**understanding.get("slots", {}), **reply.understanding.slots},
+            )
+        understanding["unmatched"] = int(state.get("unmatched", 0))
+        if reply.escalation is not None:
+            state["queue"] = reply.escalation.queue
+        await self.store.update_session(session.id, assistant_state=state, understanding=understanding)
+        if reply.escalation is not None:
+            fresh = await self.store.get_session(session.id) or session
+            moved = await self._escalate(
+                fresh, reply.escalation.reason, reply.escalation.queue, actor="assistant"
+            )
+            await self._push_state(moved)
+
+    # agents
+
+    async def agent_connected(self, sid: str, claims: Claims) -> None:
+        seat = self.router.agent_connected(claims, sid)
+        await self.notifier.enter_room(sid, agent_room(seat.id))
+        held = await self.store.sessions_of_agent(seat.id)
+        for record in held:
+            self.router.assign(seat.id, record.id)
+            await self.notifier.enter_room(sid, session_room(record.id))
+        await self._push_agent(seat)
+        await self.notifier.emit(Event.QUEUE_SNAPSHOT, self._snapshot(seat), room=agent_room(seat.id))
+        for record in held:
+            await self.notifier.emit(
+                Event.SESSION_HANDOFF, await self.handoff(record), room=agent_room(seat.id)
+            )
+        await self._queue_changed(agents=False)  # estimates depend on who is available
+
+    async def agent_disconnected(self, sid: str, claims: Claims) -> None:
+        seat = self.router.agent_disconnected(claims.sub, sid)
+        if seat is not None and not seat.sids:
+            await self._queue_changed(agents=False)
+
+    async def set_presence(self, sid: str, claims: Claims, p: AgentPresence) -> dict[str, Any]:
+        seat = self._seat(claims)
+        seat.presence = Presence(p.status)
+        await self._push_agent(seat)
+        await self._queue_changed(agents=False)
+        return ok(agent=seat.to_wire())
+
+    def _seat(self, claims: Claims) -> AgentSeat:
+        seat = self.router.agents.get(claims.sub)
+        if seat is None:
+            raise _fail(ErrorCode.WRONG_STATE, "Reconnect: this agent has no live connection.")
+        return seat
+
+    async def accept(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
+        seat = self._seat(claims)
+        async with self._lock(self._agent_locks, seat.id):
+            if seat.free_slots == 0:
+                raise _fail(
+                    ErrorCode.AT_CAPACITY,
+                    f"You already have {seat.capacity} sessions; end one before taking another.",
+                )
+            session = await self.store.get_session(p.session_id)
+            if session is None:
+                raise _fail(ErrorCode.NOT_FOUND, "There is no such session.")
+            if session.state is not S.QUEUED:
+                if session.state is S.LIVE:
+                    raise _fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
+                raise _fail(ErrorCode.WRONG_STATE, "This session is no longer waiting.")
+            if not seat.serves(session.queue):
+                raise _fail(
+                    ErrorCode.FORBIDDEN,
+                    f"This session waits in the {session.queue!r} queue, which you do not serve.",
+                )
+            now = time.time()
+            live = await self.store.transition(
+                session.id,
+                allowed_from=[S.QUEUED],
+                to=S.LIVE,
+                at=now,
+                actor=seat.id,
+                agent_id=seat.id,
+                agent_name=seat.name,
+                accepted_at=now,
+            )
+            if live is None:
+                raise _fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
+            self.router.dequeue(live.id)
+            self.router.record_wait(now - (live.queued_at or now))
+            self.router.assign(seat.id, live.id)
+        for agent_sid in list(seat.sids):
+            await self.notifier.enter_room(agent_sid, session_room(live.id))
+        await self._system(live, f"{seat.name} joined the chat.")
+        await self._push_state(live)
+        handoff = await self.handoff(live)
+        await self.notifier.emit(Event.SESSION_HANDOFF, handoff, room=agent_room(seat.id), skip_sid=sid)
+        await self._push_agent(seat)
+        await self._queue_changed()
+        return ok(handoff=handoff)
+
+    async def end(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        now = time.time()
+        moved = await self.store.transition(
+            session.id,
+            allowed_from=[S.LIVE],
+            to=S.WRAP_UP,
+            at=now,
+            actor=claims.sub,
+            wrap_up_at=now,
+        )
+        if moved is None:
+            raise _fail(ErrorCode.WRONG_STATE, "Only a live session can be ended.")
+        await self._system(moved, f"{claims.name or 'The agent'} ended the chat.")
+        await self._push_state(moved)
+        return ok(session=self._wire(moved))
+
+    async def wrap_up(self, sid: str, claims: Claims, p: SessionWrapUp) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        now = time.time()
+        moved = await self.store.transition(
+            session.id,
+            allowed_from=[S.WRAP_UP],
+            to=S.ENDED,
+            at=now,
+            actor=claims.sub,
+            ended_at=now,
+            wrap_up_notes=p.notes,
+        )
+        if moved is None:
+            raise _fail(ErrorCode.WRONG_STATE, "Only a session in wrap-up can be closed with notes.")
+        await self._push_state(moved)
+        await self._release(moved, reason="ended")
+        self._forget(moved.id)
+        return ok()
+
+    async def transfer(self, sid: str, claims: Claims, p: SessionTransfer) -> dict[str, Any]:
+        session = await self._session_for(claims, p.session_id)
+        now = time.time()
+        moved = await self.store.transition(
+            session.id,
+            allowed_from=[S.LIVE],
+            to=S.QUEUED,
+            at=now,
+            actor=claims.sub,
+            detail=p.note or f"transfer to {p.queue}",
+            queue=p.queue,
+            queued_at=now,
+            reason=f"transfer: {p.note}" if p.note else "transfer",
+            agent_id=None,
+            agent_name=None,
+            accepted_at=None,
+        )
+        if moved is None:
+            raise _fail(ErrorCode.WRONG_STATE, "Only a live session can be transferred.")
+        await self._release(session, reason="transferred")
+        self.router.enqueue(self._waiting(moved))
+        await self._system(moved, "You're being transferred. Another agent will join shortly.")
+        await self._queue_changed()
+        return ok()
+
+    async def _release(self, session: SessionRecord, *, reason: str) -> None:
+        """The agent holding ``session`` lets go of it."""
+        seat = self.router.release(session.id)
+        if seat is None:
+            return
+        for agent_sid in list(seat.sids):
+            await self.notifier.leave_room(agent_sid, session_room(session.id))
+        await self.notifier.emit(
+            Event.SESSION_REVOKED, {"session_id": session.id, "reason": reason}, room=agent_room(seat.id)
+        )
+        await self._push_agent(seat)
+
+    async def _push_agent(self, seat: AgentSeat) -> None:
+        await self.notifier.emit(Event.AGENT_STATE, seat.to_wire(), room=agent_room(seat.id))
+
+    def _snapshot(self, seat: AgentSeat) -> dict[str, Any]:
+        return {"sessions": [w.to_wire() for w in self.router.waiting_for(seat)]}
+
+    async def _queue_changed(self, *, agents: bool = True) -> None:
+        """Tell agents what waits, and every waiting customer their position and wait."""
+        if agents:
+            for seat in self.router.agents.values():
+                if seat.sids:
+                    await self.notifier.emit(
+                        Event.QUEUE_SNAPSHOT, self._snapshot(seat), room=agent_room(seat.id)
+                    )
+        for item in self.router.waiting():
+            payload = {
+                "session_id": item.session_id,
+                "state": S.QUEUED.value,
+                "queue": item.queue,
+                "position": self.router.position(item.session_id),
+                "estimated_wait_s": self.router.estimated_wait_s(item.session_id),
+                "agent": None,
+                "csat": None,
+            }
+            await self.notifier.emit(Event.SESSION_STATE, payload, room=session_room(item.session_id))
+
+    async def handoff(self, record: SessionRecord) -> dict[str, Any]:
+        """Everything an agent needs so the customer never repeats themselves."""
+        transcript = await self.store.messages_after(record.id, 0)
+        pages = await self.store.page_views(record.id)
+        return {
+            "session": self._wire(record),
+            "customer": {
+                "id": record.customer_id,
+                "name": record.customer_name,
+                "attributes": dict(record.customer_attrs),
+            },
+            "reason": record.reason,
+            "page": record.page,
+            "pages": [{"url": p["url"], "title": p["title"], "ts": int(p["ts"] * 1000)} for p in pages],
+            "understanding": {
+                "intent": record.understanding.get("intent"),
+                "slots": record.understanding.get("slots", {}),
+                "confidence": record.understanding.get("confidence", 0.0),
+                "unmatched": record.understanding.get("unmatched", 0),
+            },
+            "transcript": [m.to_wire() for m in transcript],
+            "queued_at": int(record.queued_at * 1000) if record.queued_at else None,
+            "accepted_at": int(record.accepted_at * 1000) if record.accepted_at else None,
+        }

@@ -1,0 +1,104 @@
+"""Rows as typed values, and their wire shapes (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dcs_sdk.protocol import Role, SessionState
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    session_id: str
+    seq: int
+    client_id: str
+    role: Role
+    sender_id: str
+    sender_name: str
+    text: str
+    ts: float
+    suggestions: tuple[str, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "session_id": self.session_id,
+            "seq": self.seq,
+            "client_id": self.client_id,
+            "sender": {"role": self.role.value, "id": self.sender_id, "name": self.sender_name},
+            "text": self.text,
+            "ts": int(self.ts * 1000),
+        }
+        if self.suggestions:
+            wire["suggestions"] = list(self.suggestions)
+        return wire
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> MessageRecord:
+        return cls(
+            session_id=row["session_id"],
+            seq=row["seq"],
+            client_id=row["client_id"],
+            role=Role(row["role"]),
+            sender_id=row["sender_id"],
+            sender_name=row["sender_name"],
+            text=row["text"],
+            ts=row["ts"],
+            suggestions=tuple(row["suggestions"] or ()),
+        )
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    customer_id: str
+    state: SessionState
+    created_at: float
+    customer_name: str = ""
+    customer_attrs: Mapping[str, Any] = field(default_factory=dict)
+    queue: str = "general"
+    reason: str = ""
+    first_message: str = ""
+    page_url: str = ""
+    page_title: str = ""
+    assistant_state: Mapping[str, Any] = field(default_factory=dict)
+    understanding: Mapping[str, Any] = field(default_factory=dict)
+    agent_id: str | None = None
+    agent_name: str | None = None
+    last_seq: int = 0
+    queued_at: float | None = None
+    accepted_at: float | None = None
+    first_agent_reply_at: float | None = None
+    wrap_up_at: float | None = None
+    ended_at: float | None = None
+    wrap_up_notes: str = ""
+    csat_score: int | None = None
+    csat_comment: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> SessionRecord:
+        values = dict(row)
+        values["state"] = SessionState(values["state"])
+        return cls(**values)
+
+    @property
+    def page(self) -> dict[str, str]:
+        return {"url": self.page_url, "title": self.page_title}
+
+    def to_wire(self, *, position: int | None = None, estimated_wait_s: int | None = None) -> dict[str, Any]:
+        """The ``Session`` shape of docs/protocol.md."""
+        queued = self.state is SessionState.QUEUED
+        return {
+            "session_id": self.id,
+            "state": self.state.value,
+            "queue": self.queue,
+            "position": position if queued else None,
+            "estimated_wait_s": estimated_wait_s if queued else None,
+            "agent": {"id": self.agent_id, "name": self.agent_name or self.agent_id}
+            if self.agent_id
+            else None,
+            "csat": {"score": self.csat_score, "comment": self.csat_comment or ""}
+            if self.csat_score is not None
+            else None,
+        }

@@ -1,0 +1,249 @@
+"""Persistence for sessions, messages, transitions and page views (SQLAlchemy Core, async).
+
+SQLite (``sqlite+aiosqlite:///path``) is the embedded default; PostgreSQL
+(``postgresql+asyncpg://user@host/db``) is the choice for scale. Every state change is
+written with its transition row in one transaction, so metrics come from the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from dcs_sdk.exceptions import ConfigError
+from dcs_sdk.protocol import SessionState
+
+from . import schema
+from .records import MessageRecord, SessionRecord
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not each commit.
+    cur = dbapi_conn.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigError(
+                f"Unsupported database URL {url.split('://')[0]!r}: use "
+                "sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db."
+            )
+        engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"))
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        async with engine.begin() as conn:
+            await conn.run_sync(schema.metadata.create_all)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # sessions
+
+    async def create_session(self, record: SessionRecord, *, actor: str) -> None:
+        values = asdict(record)
+        values["state"] = record.state.value
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(schema.sessions).values(**values))
+            await conn.execute(
+                insert(schema.transitions).values(
+                    session_id=record.id,
+                    from_state=None,
+                    to_state=record.state.value,
+                    actor=actor,
+                    at=record.created_at,
+                )
+            )
+
+    async def get_session(self, session_id: str) -> SessionRecord | None:
+        async with self.engine.connect() as conn:
+            return await self._get_session(conn, session_id)
+
+    async def _get_session(self, conn: Any, session_id: str) -> SessionRecord | None:
+        row = (
+            (await conn.execute(select(schema.sessions).where(schema.sessions.c.id == session_id)))
+            .mappings()
+            .first()
+        )
+        return SessionRecord.from_row(row) if row else None
+
+    async def latest_open_session(self, customer_id: str) -> SessionRecord | None:
+        query = (
+            select(schema.sessions)
+            .where(schema.sessions.c.customer_id == customer_id)
+            .where(schema.sessions.c.state != SessionState.ENDED.value)
+            .order_by(schema.sessions.c.created_at.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return SessionRecord.from_row(row) if row else None
+
+    async def sessions_in(self, states: Iterable[SessionState]) -> list[SessionRecord]:
+        query = (
+            select(schema.sessions)
+            .where(schema.sessions.c.state.in_([s.value for s in states]))
+            .order_by(schema.sessions.c.queued_at, schema.sessions.c.created_at)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [SessionRecord.from_row(r) for r in rows]
+
+    async def sessions_of_agent(self, agent_id: str) -> list[SessionRecord]:
+        """Sessions an agent holds (live or in wrap-up)."""
+        s = schema.sessions.c
+        held = [SessionState.LIVE.value, SessionState.WRAP_UP.value]
+        query = select(schema.sessions).where(s.agent_id == agent_id, s.state.in_(held))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(s.accepted_at))).mappings().all()
+        return [SessionRecord.from_row(r) for r in rows]
+
+    async def update_session(self, session_id: str, **fields: Any) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(schema.sessions).where(schema.sessions.c.id == session_id).values(**fields)
+            )
+
+    async def transition(
+        self,
+        session_id: str,
+        *,
+        allowed_from: Iterable[SessionState],
+        to: SessionState,
+        at: float,
+        actor: str,
+        detail: str = "",
+        **fields: Any,
+    ) -> SessionRecord | None:
+        """Move a session to ``to`` if it is in one of ``allowed_from``; None if it was not.
+
+        The conditional UPDATE makes races (two agents accepting at once) safe even across
+        server processes: exactly one UPDATE matches.
+        """
+        allowed = [s.value for s in allowed_from]
+        async with self.engine.begin() as conn:
+            current = await self._get_session(conn, session_id)
+            if current is None or current.state.value not in allowed:
+                return None
+            result = await conn.execute(
+                update(schema.sessions)
+                .where(schema.sessions.c.id == session_id)
+                .where(schema.sessions.c.state == current.state.value)
+                .values(state=to.value, **fields)
+            )
+            if result.rowcount != 1:
+                return None
+            await conn.execute(
+                insert(schema.transitions).values(
+                    session_id=session_id,
+                    from_state=current.state.value,
+                    to_state=to.value,
+                    actor=actor,
+                    detail=detail[:300],
+                    at=at,
+                )
+            )
+            return await self._get_session(conn, session_id)
+
+    async def transitions_of(self, session_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(schema.transitions)
+            .where(schema.transitions.c.session_id == session_id)
+            .order_by(schema.transitions.c.id)
+        )
+        async with self.engine.connect() as conn:
+            return [dict(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def recent_waits(self, limit: int = 20) -> list[float]:
+        """Queue waits (seconds) of the most recently accepted sessions, newest first."""
+        s = schema.sessions.c
+        query = (
+            select((s.accepted_at - s.queued_at).label("wait"))
+            .where(s.accepted_at.is_not(None), s.queued_at.is_not(None))
+            .order_by(s.accepted_at.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [float(w) for (w,) in (await conn.execute(query)).all()]
+
+    # messages
+
+    async def append_message(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
+        """Store a message with the seq the caller allocated; (stored, True).
+
+        A retried ``client_id`` is answered with the message stored the first time, (it, False).
+        """
+        values = asdict(message)
+        values["role"] = message.role.value
+        values["suggestions"] = list(message.suggestions)
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(schema.messages).values(**values))
+                await conn.execute(
+                    update(schema.sessions)
+                    .where(schema.sessions.c.id == message.session_id)
+                    .where(schema.sessions.c.last_seq < message.seq)
+                    .values(last_seq=message.seq)
+                )
+        except IntegrityError:
+            existing = await self.message_by_client_id(message.session_id, message.client_id)
+            if existing is None:
+                raise
+            return existing, False
+        return message, True
+
+    async def message_by_client_id(self, session_id: str, client_id: str) -> MessageRecord | None:
+        m = schema.messages.c
+        query = select(schema.messages).where(m.session_id == session_id, m.client_id == client_id)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return MessageRecord.from_row(row) if row else None
+
+    async def messages_after(
+        self, session_id: str, after_seq: int = 0, limit: int = 1000
+    ) -> list[MessageRecord]:
+        m = schema.messages.c
+        query = (
+            select(schema.messages)
+            .where(m.session_id == session_id, m.seq > after_seq)
+            .order_by(m.seq)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [MessageRecord.from_row(r) for r in rows]
+
+    # page views
+
+    async def add_page_view(self, session_id: str, url: str, title: str, ts: float) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert(schema.page_views).values(session_id=session_id, url=url, title=title, ts=ts)
+            )
+            await conn.execute(
+                update(schema.sessions)
+                .where(schema.sessions.c.id == session_id)
+                .values(page_url=url, page_title=title)
+            )
+
+    async def page_views(self, session_id: str, limit: int = 50) -> Sequence[dict[str, Any]]:
+        p = schema.page_views.c
+        query = (
+            select(p.url, p.title, p.ts).where(p.session_id == session_id).order_by(p.id.desc()).limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [dict(r) for r in reversed(rows)]
