@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,10 +66,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
+async def wait_up(port: int, proc: asyncio.subprocess.Process) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if proc.returncode is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -89,12 +89,39 @@ def percentile(values: list[float], q: float) -> float:
 class Pair:
     """One session's two ends, with a send function and an inbox of arrival times."""
 
-    def __init__(self, send_customer: Callable[[str], Awaitable[Any]], send_agent: Callable[[str], Awaitable[Any]]):
+    def __init__(
+        self, send_customer: Callable[[str], Awaitable[Any]], send_agent: Callable[[str], Awaitable[Any]]
+    ):
         self.send_customer = send_customer
         self.send_agent = send_agent
 
 
-async def run_rounds(pairs: list[Pair], arrivals: dict[str, float], rounds: int, window: float) -> list[float]:
+class Arrivals:
+    """When each keyed message first arrived at the other end."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self._waiters: dict[str, asyncio.Future[None]] = {}
+
+    def record(self, key: str) -> None:
+        if key not in self.at:
+            self.at[key] = time.perf_counter()
+            waiter = self._waiters.pop(key, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self, key: str, within_s: float) -> None:
+        if key in self.at:
+            return
+        waiter = self._waiters[key] = asyncio.get_running_loop().create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter, within_s)
+
+    def clear(self) -> None:
+        self.at.clear()
+
+
+async def run_rounds(pairs: list[Pair], arrivals: Arrivals, rounds: int, window: float) -> list[float]:
     latencies: list[float] = []
     sent: dict[str, float] = {}
 
@@ -104,15 +131,13 @@ async def run_rounds(pairs: list[Pair], arrivals: dict[str, float], rounds: int,
             key = f"{direction}:{i}:{r}"
             sent[key] = time.perf_counter()
             await send(key)
-            deadline = time.perf_counter() + 5
-            while key not in arrivals and time.perf_counter() < deadline:
-                await asyncio.sleep(0.001)
+            await arrivals.wait(key, 5.0)
 
     for r in range(rounds):
         await asyncio.gather(*(one(i, p, r) for i, p in enumerate(pairs)))
     for key, t0 in sent.items():
-        if key in arrivals:
-            latencies.append((arrivals[key] - t0) * 1000)
+        if key in arrivals.at:
+            latencies.append((arrivals.at[key] - t0) * 1000)
     lost = len(sent) - len(latencies)
     if lost:
         print(f"  warning: {lost} messages not received within 5 s", file=sys.stderr)
@@ -124,10 +149,19 @@ async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]
     tmp = Path(tempfile.mkdtemp(prefix="dcs-bench-"))
     (tmp / "jwks.json").write_text(json.dumps(KeySet([key.public()]).to_jwks()))
     port = free_port()
-    env = {**os.environ, "DCS_PUBLIC_KEYS_FILE": str(tmp / "jwks.json"), "DCS_ISSUER": ISSUER,
-           "DCS_AUDIENCE": AUDIENCE, "DCS_DATA_DIR": str(tmp), "DCS_LOG_LEVEL": "WARNING",
-           "DCS_RATE_BURST": "1000", "DCS_RATE_PER_S": "1000"}
-    proc = subprocess.Popen([sys.executable, "-m", "signaling_server", "--port", str(port)], env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "DCS_PUBLIC_KEYS_FILE": str(tmp / "jwks.json"),
+        "DCS_ISSUER": ISSUER,
+        "DCS_AUDIENCE": AUDIENCE,
+        "DCS_DATA_DIR": str(tmp),
+        "DCS_LOG_LEVEL": "WARNING",
+        "DCS_RATE_BURST": "1000",
+        "DCS_RATE_PER_S": "1000",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "signaling_server", "--port", str(port), env=env, cwd=ROOT
+    )
     clients: list[DcsClient] = []
     try:
         await wait_up(port, proc)
@@ -135,12 +169,14 @@ async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]
 
         def token(role: str, sub: str) -> str:
             t = AccessToken(key, issuer=ISSUER, audience=AUDIENCE).with_identity(sub, name=sub)
-            return (t.as_customer() if role == "customer" else t.as_agent(max_sessions=AGENT_CAPACITY)).to_jwt()
+            return (
+                t.as_customer() if role == "customer" else t.as_agent(max_sessions=AGENT_CAPACITY)
+            ).to_jwt()
 
-        arrivals: dict[str, float] = {}
+        arrivals = Arrivals()
 
         def record(msg: dict[str, Any]) -> None:
-            arrivals.setdefault(msg["text"], time.perf_counter())
+            arrivals.record(msg["text"])
 
         agents = [DcsClient(url, token("agent", f"agent{i}")) for i in range(-(-sessions // AGENT_CAPACITY))]
         for a in agents:
@@ -157,28 +193,30 @@ async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]
             await c.escalate(sid)
             agent = agents[i // AGENT_CAPACITY]
             await agent.accept(sid)
-            pairs.append(Pair(lambda k, c=c, sid=sid: c.send(sid, k), lambda k, a=agent, sid=sid: a.send(sid, k)))
+            pairs.append(
+                Pair(lambda k, c=c, sid=sid: c.send(sid, k), lambda k, a=agent, sid=sid: a.send(sid, k))
+            )
         await run_rounds(pairs, arrivals, 1, window)  # warm-up
         arrivals.clear()
         return {"latencies_ms": await run_rounds(pairs, arrivals, rounds, window)}
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         proc.terminate()
-        proc.wait(10)
+        await proc.wait()
 
 
 async def bench_bare(sessions: int, rounds: int, window: float) -> dict[str, Any]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", BARE_RELAY, str(port)], cwd=ROOT)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", BARE_RELAY, str(port), cwd=ROOT)
     clients: list[socketio.AsyncClient] = []
     try:
         await wait_up(port, proc)
         url = f"http://127.0.0.1:{port}"
-        arrivals: dict[str, float] = {}
+        arrivals = Arrivals()
         pairs: list[Pair] = []
 
         def on_msg(data: dict[str, Any]) -> None:
-            arrivals.setdefault(data["text"], time.perf_counter())
+            arrivals.record(data["text"])
 
         for i in range(sessions):
             ends = []
@@ -200,7 +238,7 @@ async def bench_bare(sessions: int, rounds: int, window: float) -> dict[str, Any
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         proc.terminate()
-        proc.wait(10)
+        await proc.wait()
 
 
 def summary(latencies: list[float]) -> dict[str, float]:
@@ -214,7 +252,9 @@ def summary(latencies: list[float]) -> dict[str, float]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--window", type=float, default=1.0, help="seconds over which a round's sends spread")
@@ -236,7 +276,9 @@ async def main() -> None:
     print(f"\nchat latency, {args.sessions} concurrent sessions, {args.rounds} rounds, both directions")
     print(f"{'':12}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for name, row in (("DCS", dcs), ("bare relay", bare)):
-        print(f"{name:12}{row['count']:>8}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}")
+        print(
+            f"{name:12}{row['count']:>8}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}"
+        )
     print(f"p50 ratio DCS / bare relay: {ratio}  (aim <= 1.5); DCS p99 {dcs['p99_ms']} ms (aim <= 20)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "chat_latency.json").write_text(json.dumps(result, indent=2))

@@ -38,6 +38,8 @@ PUSHED = (
     Event.AGENT_STATE,
     Event.SESSION_HANDOFF,
     Event.SESSION_REVOKED,
+    Event.CALL_STATE,
+    Event.RTC_SIGNAL,
     Event.ERROR,
 )
 
@@ -212,7 +214,10 @@ class DcsClient:
         return receive
 
     async def wait_for(
-        self, event: str, predicate: Predicate | None = None, timeout: float = 10.0  # noqa: ASYNC109
+        self,
+        event: str,
+        predicate: Predicate | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
     ) -> dict[str, Any]:
         """The first unconsumed ``event`` (already arrived or still to come) matching ``predicate``."""
         inbox = self._inbox[event]

@@ -43,6 +43,13 @@ class Event(StrEnum):
     SESSION_WRAP_UP = "session.wrap_up"  # wrap_up -> ended, with notes
     SESSION_TRANSFER = "session.transfer"  # live -> queued (another queue), history kept
     SESSION_CLOSE = "session.close"  # customer closes the conversation themselves
+    # calls (either participant of a live session)
+    RTC_CONFIG = "rtc.config"  # ICE servers (STUN, TURN with REST credentials) for this session
+    CALL_INVITE = "call.invite"  # start ringing the other side
+    CALL_ANSWER = "call.answer"  # accept or decline a ringing call
+    CALL_MEDIA = "call.media"  # report own media state (connecting/connected/reconnecting, mute)
+    CALL_HANGUP = "call.hangup"  # end the call
+    RTC_SIGNAL = "rtc.signal"  # SDP description or ICE candidate, relayed to the other side
     # server -> client
     SESSION_STATE = "session.state"  # the session's state, queue position, agent
     CHAT_MESSAGE = "chat.message"  # a sequenced message
@@ -50,6 +57,7 @@ class Event(StrEnum):
     AGENT_STATE = "agent.state"  # agents: own presence, capacity and sessions
     SESSION_HANDOFF = "session.handoff"  # agents: full context of a session they hold
     SESSION_REVOKED = "session.revoked"  # agents: a session left them (transfer, taken)
+    CALL_STATE = "call.state"  # the call's state, pushed to both sides
     ERROR = "error"  # an event without ack failed
 
 
@@ -86,6 +94,14 @@ class SessionState(StrEnum):
     QUEUED = "queued"
     LIVE = "live"
     WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+class CallState(StrEnum):
+    RINGING = "ringing"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
     ENDED = "ended"
 
 
@@ -174,6 +190,56 @@ class SessionTransfer(Payload):
     note: ShortText = ""
 
 
+CallId = Annotated[str, StringConstraints(pattern=r"^call_[A-Za-z0-9_-]{8,40}$")]
+
+
+class CallInvite(Payload):
+    session_id: SessionId
+    video: bool = False
+
+
+class CallAnswer(Payload):
+    session_id: SessionId
+    call_id: CallId
+    accept: bool
+
+
+class CallMedia(Payload):
+    session_id: SessionId
+    call_id: CallId
+    state: Literal[CallState.CONNECTING, CallState.CONNECTED, CallState.RECONNECTING]
+    audio: bool = True
+    video: bool = False
+
+
+class CallRef(Payload):
+    session_id: SessionId
+    call_id: CallId
+
+
+class SdpDescription(Payload):
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: Annotated[str, StringConstraints(max_length=MAX_EVENT_BYTES)] = ""
+
+
+class IceCandidate(Payload):
+    candidate: Annotated[str, StringConstraints(max_length=1024)]
+    sdpMid: Annotated[str, StringConstraints(max_length=64)] | None = None  # noqa: N815 (WebRTC's name)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)  # noqa: N815
+    usernameFragment: Annotated[str, StringConstraints(max_length=256)] | None = None  # noqa: N815
+
+
+class RtcSignal(Payload):
+    session_id: SessionId
+    call_id: CallId
+    description: SdpDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+class RtcConfig(Payload):
+    session_id: SessionId
+
+
 # Which model validates which client -> server event.
 INBOUND: Final[dict[Event, type[Payload]]] = {
     Event.SESSION_START: SessionStart,
@@ -189,6 +255,12 @@ INBOUND: Final[dict[Event, type[Payload]]] = {
     Event.SESSION_WRAP_UP: SessionWrapUp,
     Event.SESSION_TRANSFER: SessionTransfer,
     Event.SESSION_CLOSE: SessionRef,
+    Event.RTC_CONFIG: RtcConfig,
+    Event.CALL_INVITE: CallInvite,
+    Event.CALL_ANSWER: CallAnswer,
+    Event.CALL_MEDIA: CallMedia,
+    Event.CALL_HANGUP: CallRef,
+    Event.RTC_SIGNAL: RtcSignal,
 }
 
 # Which roles may send which client -> server event (checked before anything else).
@@ -206,6 +278,17 @@ ALLOWED_ROLES: Final[dict[Event, frozenset[Role]]] = {
     Event.SESSION_WRAP_UP: frozenset({Role.AGENT, Role.SUPERVISOR}),
     Event.SESSION_TRANSFER: frozenset({Role.AGENT, Role.SUPERVISOR}),
     Event.SESSION_CLOSE: frozenset({Role.CUSTOMER}),
+    **{
+        e: frozenset({Role.CUSTOMER, Role.AGENT})
+        for e in (
+            Event.RTC_CONFIG,
+            Event.CALL_INVITE,
+            Event.CALL_ANSWER,
+            Event.CALL_MEDIA,
+            Event.CALL_HANGUP,
+            Event.RTC_SIGNAL,
+        )
+    },
 }
 
 

@@ -19,6 +19,7 @@ from .config import Config
 from .events import EventGateway, SioNotifier
 from .routing import Router
 from .sessions import SessionService
+from .signaling import SignalingService
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -87,11 +88,18 @@ def _lifecycle(config: Config, assistant: Assistant | None, authenticator: Authe
             SioNotifier(app[SIO]),
             default_queue=config.default_queue,
         )
+        signaling = SignalingService(store, SioNotifier(app[SIO]), config)
+        service.calls = signaling
         await service.restore()
         if authenticator.jwks is not None:
             await authenticator.jwks.refresh(force=True)
         EventGateway(
-            app[SIO], service, authenticator, rate_burst=config.rate_burst, rate_per_s=config.rate_per_s
+            app[SIO],
+            service,
+            signaling,
+            authenticator,
+            rate_burst=config.rate_burst,
+            rate_per_s=config.rate_per_s,
         )
         app[STORE], app[SERVICE] = store, service
         log.info("DCS server ready (database: %s)", config.resolved_database_url.split("://")[0])

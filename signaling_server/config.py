@@ -44,6 +44,13 @@ class Config:
     # Per-connection event budget: a burst, refilled at rate_per_s.
     rate_burst: int = 40
     rate_per_s: float = 20.0
+    # WebRTC: ICE servers handed to both sides of a call. TURN credentials are minted per
+    # participant from turn_secret (coturn's use-auth-secret) and expire after turn_ttl_s.
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl_s: int = 3600
+    ice_transport_policy: str = "all"
     # Demo mode: generate a key pair on first run, mount the demo shop and demo agents.
     demo: bool = False
     log_level: str = "INFO"

@@ -32,6 +32,7 @@ from dcs_sdk.tokens import Claims
 
 from .auth import Authenticator
 from .sessions import SessionService
+from .signaling import SignalingService
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class EventGateway:
         self,
         sio: socketio.AsyncServer,
         service: SessionService,
+        signaling: SignalingService,
         authenticator: Authenticator,
         *,
         rate_burst: int,
@@ -111,6 +113,12 @@ class EventGateway:
             Event.SESSION_WRAP_UP: s.wrap_up,
             Event.SESSION_TRANSFER: s.transfer,
             Event.SESSION_CLOSE: s.close_by_customer,
+            Event.RTC_CONFIG: signaling.config_for,
+            Event.CALL_INVITE: signaling.invite,
+            Event.CALL_ANSWER: signaling.answer,
+            Event.CALL_MEDIA: signaling.media,
+            Event.CALL_HANGUP: signaling.hangup,
+            Event.RTC_SIGNAL: signaling.relay,
         }
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)

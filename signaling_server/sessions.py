@@ -70,6 +70,14 @@ class Notifier(Protocol):
     async def leave_room(self, sid: str, room: str) -> None: ...
 
 
+class CallDirectory(Protocol):
+    """What the session service needs from the call signaling (signaling.py)."""
+
+    def current(self, session_id: str) -> dict[str, Any] | None: ...
+
+    async def session_left_live(self, session_id: str) -> None: ...
+
+
 def _fail(code: ErrorCode, message: str) -> ProtocolError:
     return ProtocolError(code.value, message)
 
@@ -94,6 +102,14 @@ class SessionService:
         self._assistant_locks: dict[str, asyncio.Lock] = {}
         self._agent_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.calls: CallDirectory | None = None
+
+    def _call_of(self, session_id: str) -> dict[str, Any] | None:
+        return self.calls.current(session_id) if self.calls else None
+
+    async def _left_live(self, session_id: str) -> None:
+        if self.calls is not None:
+            await self.calls.session_left_live(session_id)
 
     # lifecycle
 
@@ -224,7 +240,11 @@ class SessionService:
             await self._run_assistant(record.id, greet=True)
         fresh = await self.store.get_session(record.id) or record
         messages = await self.store.messages_after(record.id, p.after_seq)
-        return ok(session=self._wire(fresh), messages=[m.to_wire() for m in messages])
+        return ok(
+            session=self._wire(fresh),
+            messages=[m.to_wire() for m in messages],
+            call=self._call_of(record.id),
+        )
 
     async def send(self, sid: str, claims: Claims, p: ChatSend) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
@@ -344,6 +364,7 @@ class SessionService:
                 detail="customer_left",
                 wrap_up_at=now,
             )
+            await self._left_live(session.id)
         else:
             return ok(session=self._wire(session))
         if moved is None:
@@ -525,6 +546,7 @@ class SessionService:
         )
         if moved is None:
             raise _fail(ErrorCode.WRONG_STATE, "Only a live session can be ended.")
+        await self._left_live(moved.id)
         await self._system(moved, f"{claims.name or 'The agent'} ended the chat.")
         await self._push_state(moved)
         return ok(session=self._wire(moved))
@@ -567,6 +589,7 @@ class SessionService:
         )
         if moved is None:
             raise _fail(ErrorCode.WRONG_STATE, "Only a live session can be transferred.")
+        await self._left_live(moved.id)
         await self._release(session, reason="transferred")
         self.router.enqueue(self._waiting(moved))
         await self._system(moved, "You're being transferred. Another agent will join shortly.")
@@ -632,6 +655,7 @@ class SessionService:
                 "unmatched": record.understanding.get("unmatched", 0),
             },
             "transcript": [m.to_wire() for m in transcript],
+            "call": self._call_of(record.id),
             "queued_at": int(record.queued_at * 1000) if record.queued_at else None,
             "accepted_at": int(record.accepted_at * 1000) if record.accepted_at else None,
         }

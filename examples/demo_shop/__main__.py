@@ -14,7 +14,9 @@ from signaling_server.demo import DEMO_AGENTS
 from .server import KNOWLEDGE_BASE, add_shop_routes
 
 
-def build_app(port: int | None = None, data_dir: str | None = None, database_url: str | None = None) -> web.Application:
+def build_app(
+    port: int | None = None, data_dir: str | None = None, database_url: str | None = None
+) -> web.Application:
     config = load_config(
         os.environ.get("DCS_CONFIG"),
         demo=True,
@@ -37,7 +39,9 @@ def main() -> None:
     args = parser.parse_args()
     app = build_app(args.port, args.data_dir, args.database_url)
     base = f"http://{args.host}:{args.port}"
-    agents = "\n".join(f"    {a['name']:<14} ({a['id']}; queues: {', '.join(a['skills'])})" for a in DEMO_AGENTS)
+    agents = "\n".join(
+        f"    {a['name']:<14} ({a['id']}; queues: {', '.join(a['skills'])})" for a in DEMO_AGENTS
+    )
     print(
         f"\nDCS demo is running.\n"
         f"  Demo shop (customer):  {base}/\n"

@@ -12,8 +12,12 @@ from .token_backend import token_handler
 
 PAGES_DIR = Path(__file__).parent / "pages"
 KNOWLEDGE_BASE = Path(__file__).parent / "knowledge_base.json"
-PAGES = {"/": ("Shop", "home"), "/orders": ("Orders", "orders"), "/returns": ("Returns", "returns"),
-         "/checkout": ("Checkout", "checkout")}
+PAGES = {
+    "/": ("Shop", "home"),
+    "/orders": ("Orders", "orders"),
+    "/returns": ("Returns", "returns"),
+    "/checkout": ("Checkout", "checkout"),
+}
 
 
 def render(title: str, name: str) -> str:

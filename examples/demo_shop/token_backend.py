@@ -19,7 +19,12 @@ VISITOR_COOKIE = "shop_visitor"
 
 # The demo pretends every visitor is signed in as this customer; a real site uses its own
 # session. Only attributes the site has verified belong in the token.
-DEMO_CUSTOMER = {"name": "Sam Taylor", "email": "sam.taylor@example.com", "plan": "gold", "customer_since": "2021"}
+DEMO_CUSTOMER = {
+    "name": "Sam Taylor",
+    "email": "sam.taylor@example.com",
+    "plan": "gold",
+    "customer_since": "2021",
+}
 
 
 def token_handler(
@@ -34,7 +39,9 @@ def token_handler(
             .to_jwt()
         )
         response = web.json_response({"token": token}, headers={"Cache-Control": "no-store"})
-        response.set_cookie(VISITOR_COOKIE, visitor, max_age=30 * 24 * 3600, httponly=True, samesite="Lax", path="/")
+        response.set_cookie(
+            VISITOR_COOKIE, visitor, max_age=30 * 24 * 3600, httponly=True, samesite="Lax", path="/"
+        )
         return response
 
     return handle

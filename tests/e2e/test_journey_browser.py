@@ -83,7 +83,9 @@ async def test_customer_to_agent_journey(browser: Any, shop_url: str) -> None:
     await expect(agent.locator(part("handoff-attributes"))).to_contain_text("sam.taylor@example.com")
     await expect(agent.locator(part("handoff-reason"))).to_contain_text(re.compile("customer|request", re.I))
     await expect(handoff).to_be_visible()
-    await expect(agent.locator(part("message")).filter(has_text="how long does shipping take?")).to_have_count(1)
+    await expect(
+        agent.locator(part("message")).filter(has_text="how long does shipping take?")
+    ).to_have_count(1)
     await expect(customer.locator(part("status", W))).to_contain_text("Alice")
 
     # 5. chat both ways
@@ -95,7 +97,9 @@ async def test_customer_to_agent_journey(browser: Any, shop_url: str) -> None:
     # 6. reload mid-chat: same session, same agent, every message once
     before = await assert_each_once(customer)
     await customer.reload()
-    await expect(customer.locator(part("message", W)).filter(has_text="My order 88123 is late")).to_have_count(1)
+    await expect(
+        customer.locator(part("message", W)).filter(has_text="My order 88123 is late")
+    ).to_have_count(1)
     after = await assert_each_once(customer)
     assert [m["text"] for m in after][: len(before)] == [m["text"] for m in before]
     await send_from_widget(customer, "Still here after reload")
@@ -103,7 +107,9 @@ async def test_customer_to_agent_journey(browser: Any, shop_url: str) -> None:
 
     # 7. navigate to another page of the site: the conversation follows
     await customer.goto(f"{shop_url}/orders")
-    await expect(customer.locator(part("message", W)).filter(has_text="Still here after reload")).to_have_count(1)
+    await expect(
+        customer.locator(part("message", W)).filter(has_text="Still here after reload")
+    ).to_have_count(1)
     await expect(agent.locator(part("handoff-page"))).to_contain_text("Orders")
     await send_from_console(agent, "I can see you are on the orders page.")
     await expect(customer.locator(part("message", W)).filter(has_text="on the orders page")).to_have_count(1)

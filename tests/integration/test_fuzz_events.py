@@ -17,12 +17,17 @@ from dcs_sdk.protocol import INBOUND
 from tests.conftest import Connect
 
 json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False),
     st.text(max_size=40),
 )
 json_value = st.recursive(
     json_leaf,
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 event_names = st.one_of(st.sampled_from([e.value for e in INBOUND]), st.text(min_size=1, max_size=30))
@@ -37,7 +42,9 @@ def near_valid(session_id: str) -> st.SearchStrategy[dict[str, Any]]:
         "typing": st.one_of(st.booleans(), json_value),
         "score": st.one_of(st.integers(-5, 10), json_value),
         "after_seq": st.one_of(st.integers(-5, 10_000), json_value),
-        "page": st.one_of(st.fixed_dictionaries({"url": st.text(max_size=50), "title": st.text(max_size=20)}), json_value),
+        "page": st.one_of(
+            st.fixed_dictionaries({"url": st.text(max_size=50), "title": st.text(max_size=20)}), json_value
+        ),
         "status": st.one_of(st.sampled_from(["available", "away", "offline"]), json_value),
         "queue": st.one_of(st.sampled_from(["general", "billing"]), st.text(max_size=50)),
     }

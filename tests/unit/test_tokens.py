@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from dcs_sdk import AccessToken, ConfigError, KeySet, Role, SigningKey, TokenError, TokenVerifier, turn_credentials
+from dcs_sdk import (
+    AccessToken,
+    ConfigError,
+    KeySet,
+    Role,
+    SigningKey,
+    TokenError,
+    TokenVerifier,
+    turn_credentials,
+)
 
 
 def verifier(*keys: SigningKey) -> TokenVerifier:
@@ -22,17 +31,30 @@ def verifier(*keys: SigningKey) -> TokenVerifier:
 
 def test_customer_round_trip() -> None:
     key = SigningKey.generate()
-    token = AccessToken(key, issuer="iss", audience="aud").with_identity("v1", name="Sam").as_customer(
-        attributes={"plan": "gold"}).to_jwt()
+    token = (
+        AccessToken(key, issuer="iss", audience="aud")
+        .with_identity("v1", name="Sam")
+        .as_customer(attributes={"plan": "gold"})
+        .to_jwt()
+    )
     claims = verifier(key).verify(token)
-    assert (claims.sub, claims.role, claims.name, dict(claims.attributes)) == ("v1", Role.CUSTOMER, "Sam", {"plan": "gold"})
+    assert (claims.sub, claims.role, claims.name, dict(claims.attributes)) == (
+        "v1",
+        Role.CUSTOMER,
+        "Sam",
+        {"plan": "gold"},
+    )
     assert claims.expires_at == pytest.approx(time.time() + 600, abs=5)
 
 
 def test_agent_round_trip_and_skills() -> None:
     key = SigningKey.generate()
-    token = AccessToken(key, issuer="iss", audience="aud").with_identity("alice").as_agent(
-        skills=["billing"], max_sessions=2).to_jwt()
+    token = (
+        AccessToken(key, issuer="iss", audience="aud")
+        .with_identity("alice")
+        .as_agent(skills=["billing"], max_sessions=2)
+        .to_jwt()
+    )
     claims = verifier(key).verify(token)
     assert claims.role is Role.AGENT and claims.skills == ("billing",) and claims.max_sessions == 2
     assert claims.serves("billing") and not claims.serves("general")
@@ -42,16 +64,25 @@ def test_rotation_any_trusted_kid_verifies() -> None:
     old, new = SigningKey.generate("2025"), SigningKey.generate("2026")
     v = verifier(old, new)
     for key in (old, new):
-        assert v.verify(AccessToken(key, issuer="iss", audience="aud").with_identity("x").as_customer().to_jwt())
+        assert v.verify(
+            AccessToken(key, issuer="iss", audience="aud").with_identity("x").as_customer().to_jwt()
+        )
     retired = verifier(new)
     with pytest.raises(TokenError) as info:
-        retired.verify(AccessToken(old, issuer="iss", audience="aud").with_identity("x").as_customer().to_jwt())
+        retired.verify(
+            AccessToken(old, issuer="iss", audience="aud").with_identity("x").as_customer().to_jwt()
+        )
     assert info.value.code == "token_invalid"
 
 
 def test_expiry_with_leeway() -> None:
     key = SigningKey.generate()
-    token = AccessToken(key, issuer="iss", audience="aud", ttl=timedelta(seconds=1)).with_identity("x").as_customer().to_jwt()
+    token = (
+        AccessToken(key, issuer="iss", audience="aud", ttl=timedelta(seconds=1))
+        .with_identity("x")
+        .as_customer()
+        .to_jwt()
+    )
     assert verifier(key).verify(token)
     strict = TokenVerifier(KeySet([key.public()]), issuer="iss", audience="aud", leeway=timedelta(0))
     time.sleep(2.1)

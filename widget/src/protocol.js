@@ -13,12 +13,19 @@ export const Event = Object.freeze({
   SESSION_WRAP_UP: "session.wrap_up",
   SESSION_TRANSFER: "session.transfer",
   SESSION_CLOSE: "session.close",
+  RTC_CONFIG: "rtc.config",
+  CALL_INVITE: "call.invite",
+  CALL_ANSWER: "call.answer",
+  CALL_MEDIA: "call.media",
+  CALL_HANGUP: "call.hangup",
+  RTC_SIGNAL: "rtc.signal",
   SESSION_STATE: "session.state",
   CHAT_MESSAGE: "chat.message",
   QUEUE_SNAPSHOT: "queue.snapshot",
   AGENT_STATE: "agent.state",
   SESSION_HANDOFF: "session.handoff",
   SESSION_REVOKED: "session.revoked",
+  CALL_STATE: "call.state",
   ERROR: "error",
 });
 
@@ -27,6 +34,14 @@ export const SessionState = Object.freeze({
   QUEUED: "queued",
   LIVE: "live",
   WRAP_UP: "wrap_up",
+  ENDED: "ended",
+});
+
+export const CallState = Object.freeze({
+  RINGING: "ringing",
+  CONNECTING: "connecting",
+  CONNECTED: "connected",
+  RECONNECTING: "reconnecting",
   ENDED: "ended",
 });
 
