@@ -232,6 +232,9 @@ class IceCandidate(Payload):
 class RtcSignal(Payload):
     session_id: SessionId
     call_id: CallId
+    # Identifies the sender's RTCPeerConnection: a new pc_id (a reloaded page) tells the
+    # other side to start a fresh connection instead of renegotiating the old one.
+    pc_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
     description: SdpDescription | None = None
     candidate: IceCandidate | None = None
 

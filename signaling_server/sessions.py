@@ -239,7 +239,9 @@ class SessionService:
         if created:
             await self._run_assistant(record.id, greet=True)
         fresh = await self.store.get_session(record.id) or record
-        messages = await self.store.messages_after(record.id, p.after_seq)
+        # after_seq counts in the session the client asked for; a different one starts at 0.
+        after = p.after_seq if record.id == p.session_id else 0
+        messages = await self.store.messages_after(record.id, after)
         return ok(
             session=self._wire(fresh),
             messages=[m.to_wire() for m in messages],

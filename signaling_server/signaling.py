@@ -184,7 +184,12 @@ class SignalingService:
             raise _fail(ErrorCode.WRONG_STATE, "Signal after the call is answered.")
         if (p.description is None) == (p.candidate is None):
             raise _fail(ErrorCode.BAD_PAYLOAD, "A signal carries either a description or a candidate.")
-        payload: dict[str, Any] = {"session_id": p.session_id, "call_id": p.call_id, "from": _who(claims)}
+        payload: dict[str, Any] = {
+            "session_id": p.session_id,
+            "call_id": p.call_id,
+            "pc_id": p.pc_id,
+            "from": _who(claims),
+        }
         if p.description is not None:
             payload["description"] = p.description.model_dump()
         if p.candidate is not None:

@@ -1,0 +1,69 @@
+// Wires the parts together: storage, model, transport, chat, view, page views, and the
+// events the host page can listen to. Connects lazily: on first open, or at once when a
+// conversation is stored (so a reload or navigation resumes it without a click).
+import { createEmitter } from "./emitter.js";
+import { createStorage } from "./storage.js";
+import { createSessionModel } from "./session.js";
+import { createTransport } from "./transport.js";
+import { createChat } from "./chat.js";
+import { createView } from "./ui/view.js";
+import { watchPages } from "./pageviews.js";
+
+export function createApp(config) {
+  const events = createEmitter();
+  const storage = createStorage();
+  const model = createSessionModel();
+  const transport = createTransport({ server: config.server, tokenUrl: config.tokenUrl });
+  const chat = createChat({ transport, model, storage, onError: (err) => events.emit("error", err) });
+  let view = null;
+  let stopPages = null;
+  let stopped = false;
+  let wantOpen = false;
+
+  model.on("state", (session) => events.emit("state", session));
+  model.on("message", (m) => events.emit("message", m));
+
+  function setOpen(open, user = false) {
+    open = !!open;
+    if (stopped) return;
+    wantOpen = open;
+    if (!view || view.open === open) return;
+    view.setOpen(open, user);
+    storage.setOpen(open);
+    if (open) chat.connect();
+    events.emit(open ? "open" : "close");
+  }
+
+  const onOnline = () => transport.nudge();
+
+  function start() {
+    if (stopped) return;
+    view = createView({ title: config.title, model, chat, onToggle: setOpen });
+    chat.restorePending();
+    const remembered = storage.wasOpen();
+    const open = wantOpen || (remembered === null ? config.open : remembered);
+    if (open) setOpen(true);
+    else if (storage.sessionId() || model.pending.size) chat.connect();
+    stopPages = watchPages(() => chat.pageView());
+    window.addEventListener("online", onOnline);
+  }
+
+  return {
+    events,
+    start,
+    setOpen,
+    isOpen: () => (view ? view.open : wantOpen),
+    send: (text) => chat.send(text),
+    getState: () => (stopped ? null : model.session),
+    shutdown() {
+      if (stopped) return;
+      stopped = true;
+      chat.stop();
+      if (stopPages) stopPages();
+      window.removeEventListener("online", onOnline);
+      if (view) view.destroy();
+      view = null;
+      events.clear();
+    },
+  };
+}

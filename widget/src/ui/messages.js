@@ -1,0 +1,98 @@
+// The message list (role=log): each sequenced message once and in seq order, pending
+// bubbles after them, small notices. Text is set with textContent only.
+import { h } from "./dom.js";
+
+const NAMES = { assistant: "Assistant", agent: "Agent", supervisor: "Supervisor" };
+
+function when(ts) {
+  try {
+    return Number.isFinite(ts) ? new Date(ts).toLocaleString() : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+function bubble(role, name, text, extra) {
+  const children = [];
+  if (role === "customer") children.push(h("span", { class: "sr" }, "You: "));
+  else if (name) children.push(h("div", { class: "name" }, name));
+  children.push(h("div", { class: "text", text }));
+  return h("div", { part: "message", class: "msg", "data-role": role, ...extra }, children);
+}
+
+export function createMessageList() {
+  const el = h("div", {
+    part: "messages",
+    class: "log",
+    role: "log",
+    "aria-live": "polite",
+    "aria-relevant": "additions",
+    "aria-label": "Conversation",
+    tabindex: "0",
+  });
+  const bySeq = new Map(); // seq -> element
+  const byClientId = new Map(); // client_id -> pending element
+
+  const nearBottom = () => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  const firstPending = () => el.querySelector("[data-pending]");
+
+  // call before a change: returns what to call after it to keep following the end
+  function place(stick) {
+    const follow = stick || nearBottom();
+    return () => follow && (el.scrollTop = el.scrollHeight);
+  }
+
+  return {
+    el,
+
+    add(m) {
+      if (bySeq.has(m.seq)) return;
+      const sender = m.sender || {};
+      const role = ["customer", "assistant", "agent", "supervisor", "system"].includes(sender.role) ? sender.role : "system";
+      const name = role === "system" || role === "customer" ? "" : String(sender.name || NAMES[role] || "");
+      const node = bubble(role, name, m.text, { "data-seq": String(m.seq), title: when(m.ts) });
+      const scroll = place(role === "customer");
+      // before the first message with a higher seq, else before the pending ones
+      let before = null;
+      let best = Infinity;
+      for (const [seq, other] of bySeq) if (seq > m.seq && seq < best) (best = seq), (before = other);
+      el.insertBefore(node, before || firstPending());
+      bySeq.set(m.seq, node);
+      scroll();
+    },
+
+    addPending(p) {
+      if (byClientId.has(p.client_id)) return;
+      const node = bubble("customer", "", p.text, { "data-pending": "", "data-client-id": p.client_id });
+      node.append(h("div", { class: "state", "aria-hidden": "true" }, "Sending…"));
+      const scroll = place(true);
+      el.append(node);
+      byClientId.set(p.client_id, node);
+      scroll();
+    },
+
+    removePending(clientId) {
+      const node = byClientId.get(clientId);
+      if (node) node.remove();
+      byClientId.delete(clientId);
+    },
+
+    notice(text) {
+      const scroll = place(false);
+      el.insertBefore(h("div", { part: "notice", class: "notice", role: "note" }, text), firstPending());
+      scroll();
+    },
+
+    clear() {
+      el.textContent = "";
+      bySeq.clear();
+      byClientId.clear();
+    },
+
+    place,
+
+    scrollToEnd() {
+      el.scrollTop = el.scrollHeight;
+    },
+  };
+}
