@@ -81,6 +81,12 @@ async def wait_up(port: int, proc: asyncio.subprocess.Process) -> None:
     raise RuntimeError("server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -198,7 +204,12 @@ async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]
             )
         await run_rounds(pairs, arrivals, 1, window)  # warm-up
         arrivals.clear()
-        return {"latencies_ms": await run_rounds(pairs, arrivals, rounds, window)}
+        cpu0 = cpu_seconds(proc.pid)
+        latencies = await run_rounds(pairs, arrivals, rounds, window)
+        return {
+            "latencies_ms": latencies,
+            "server_cpu_ms_per_msg": (cpu_seconds(proc.pid) - cpu0) * 1000 / len(latencies),
+        }
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         proc.terminate()
@@ -234,16 +245,23 @@ async def bench_bare(sessions: int, rounds: int, window: float) -> dict[str, Any
             pairs.append(Pair(sender(ends[0], f"room{i}"), sender(ends[1], f"room{i}")))
         await run_rounds(pairs, arrivals, 1, window)
         arrivals.clear()
-        return {"latencies_ms": await run_rounds(pairs, arrivals, rounds, window)}
+        cpu0 = cpu_seconds(proc.pid)
+        latencies = await run_rounds(pairs, arrivals, rounds, window)
+        return {
+            "latencies_ms": latencies,
+            "server_cpu_ms_per_msg": (cpu_seconds(proc.pid) - cpu0) * 1000 / len(latencies),
+        }
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         proc.terminate()
         await proc.wait()
 
 
-def summary(latencies: list[float]) -> dict[str, float]:
+def summary(run: dict[str, Any]) -> dict[str, float]:
+    latencies = run["latencies_ms"]
     return {
         "count": len(latencies),
+        "server_cpu_ms_per_msg": round(run["server_cpu_ms_per_msg"], 3),
         "p50_ms": round(statistics.median(latencies), 3),
         "p95_ms": round(percentile(latencies, 95), 3),
         "p99_ms": round(percentile(latencies, 99), 3),
@@ -260,8 +278,8 @@ async def main() -> None:
     parser.add_argument("--window", type=float, default=1.0, help="seconds over which a round's sends spread")
     args = parser.parse_args()
     random.seed(1)
-    bare = summary((await bench_bare(args.sessions, args.rounds, args.window))["latencies_ms"])
-    dcs = summary((await bench_dcs(args.sessions, args.rounds, args.window))["latencies_ms"])
+    bare = summary(await bench_bare(args.sessions, args.rounds, args.window))
+    dcs = summary(await bench_dcs(args.sessions, args.rounds, args.window))
     ratio = round(dcs["p50_ms"] / bare["p50_ms"], 2)
     result = {
         "sessions": args.sessions,
@@ -274,10 +292,12 @@ async def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }
     print(f"\nchat latency, {args.sessions} concurrent sessions, {args.rounds} rounds, both directions")
-    print(f"{'':12}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    print(
+        f"{'':12}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}{'srv cpu ms/msg':>16}"
+    )
     for name, row in (("DCS", dcs), ("bare relay", bare)):
         print(
-            f"{name:12}{row['count']:>8}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}"
+            f"{name:12}{row['count']:>8}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}{row['server_cpu_ms_per_msg']:>16}"
         )
     print(f"p50 ratio DCS / bare relay: {ratio}  (aim <= 1.5); DCS p99 {dcs['p99_ms']} ms (aim <= 20)")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from .routing import Router
 from .sessions import SessionService
 from .signaling import SignalingService
 from .store import Store
+from .store.cached import CachedStore
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,15 @@ def _lifecycle(config: Config, assistant: Assistant | None, authenticator: Authe
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store = await Store.open(config.resolved_database_url)
         bot = assistant or load_assistant(config.assistant, config.assistant_options)
+        cached = CachedStore(store)
         service = SessionService(
-            store,
+            cached,
             Router(default_wait_s=config.default_wait_s),
             bot,
             SioNotifier(app[SIO]),
             default_queue=config.default_queue,
         )
-        signaling = SignalingService(store, SioNotifier(app[SIO]), config)
+        signaling = SignalingService(cached, SioNotifier(app[SIO]), config)
         service.calls = signaling
         await service.restore()
         if authenticator.jwks is not None:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -44,12 +45,14 @@ from dcs_sdk.tokens import Claims
 
 from .auth import may_act_on
 from .routing import AgentSeat, Router, Waiting
-from .store import MessageRecord, SessionRecord, Store
+from .store import MessageRecord, SessionRecord
+from .store.cached import CachedStore
 
 log = logging.getLogger(__name__)
 
 S = SessionState
 CHATTING = (S.VIRTUAL, S.QUEUED, S.LIVE)
+RECENT_CLIENT_IDS = 1000  # retries are answered from memory within this window
 
 
 def session_room(session_id: str) -> str:
@@ -85,7 +88,7 @@ def _fail(code: ErrorCode, message: str) -> ProtocolError:
 class SessionService:
     def __init__(
         self,
-        store: Store,
+        store: CachedStore,
         router: Router,
         assistant: Assistant,
         notifier: Notifier,
@@ -98,6 +101,7 @@ class SessionService:
         self.notifier = notifier
         self.default_queue = default_queue
         self._seq: dict[str, int] = {}
+        self._recent: dict[str, OrderedDict[str, int]] = {}
         self._append_locks: dict[str, asyncio.Lock] = {}
         self._assistant_locks: dict[str, asyncio.Lock] = {}
         self._agent_locks: dict[str, asyncio.Lock] = {}
@@ -125,6 +129,7 @@ class SessionService:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.store.close()
 
     def _spawn(self, make: Callable[[], Awaitable[None]], what: str) -> None:
         async def run() -> None:
@@ -166,6 +171,7 @@ class SessionService:
 
     def _forget(self, session_id: str) -> None:
         self._seq.pop(session_id, None)
+        self._recent.pop(session_id, None)
         self._append_locks.pop(session_id, None)
         self._assistant_locks.pop(session_id, None)
 
@@ -179,30 +185,55 @@ class SessionService:
         *,
         client_id: str | None = None,
         suggestions: Iterable[str] = (),
+        sender_sid: str | None = None,
     ) -> tuple[MessageRecord, bool]:
-        """Sequence, store and broadcast one message; a retried client_id is stored once."""
+        """Sequence, relay and store one message; a retried client_id is stored once.
+
+        The message is relayed as soon as it has its seq, to everyone in the session but the
+        sending socket (which gets it in its ack), and this returns once its group commit is
+        done, so the sender's ack means "stored".
+        """
         async with self._lock(self._append_locks, session.id):
-            last = self._seq.get(session.id)
-            if last is None:
-                fresh = await self.store.get_session(session.id)
-                last = fresh.last_seq if fresh else session.last_seq
-            message = MessageRecord(
-                session_id=session.id,
-                seq=last + 1,
-                client_id=client_id or f"srv_{secrets.token_hex(8)}",
-                role=role,
-                sender_id=sender_id,
-                sender_name=sender_name,
-                text=text,
-                ts=time.time(),
-                suggestions=tuple(suggestions),
-            )
-            stored, created = await self.store.append_message(message)
-            if created:
-                self._seq[session.id] = stored.seq
-        if created:
-            await self.notifier.emit(Event.CHAT_MESSAGE, stored.to_wire(), room=session_room(session.id))
+            recent = await self._recent_client_ids(session.id)
+            duplicate = client_id is not None and client_id in recent
+            if not duplicate:
+                message = MessageRecord(
+                    session_id=session.id,
+                    seq=self._seq[session.id] + 1,
+                    client_id=client_id or f"srv_{secrets.token_hex(8)}",
+                    role=role,
+                    sender_id=sender_id,
+                    sender_name=sender_name,
+                    text=text,
+                    ts=time.time(),
+                    suggestions=tuple(suggestions),
+                )
+                self._seq[session.id] = message.seq
+                recent[message.client_id] = message.seq
+                while len(recent) > RECENT_CLIENT_IDS:
+                    recent.popitem(last=False)
+                await self.notifier.emit(
+                    Event.CHAT_MESSAGE, message.to_wire(), room=session_room(session.id), skip_sid=sender_sid
+                )
+                committed = self.store.writer.submit(message)
+        if duplicate:
+            existing = await self.store.message_by_client_id(session.id, client_id or "")
+            if existing is None:
+                raise _fail(ErrorCode.INTERNAL, "That message could not be found; send it again.")
+            return existing, False
+        stored, created = await committed
+        if not created:
+            log.error("message %s/%s was relayed but collided in the store", session.id, message.seq)
         return stored, created
+
+    async def _recent_client_ids(self, session_id: str) -> OrderedDict[str, int]:
+        """The session's recent client_id -> seq map, loaded on first use (under its lock)."""
+        recent = self._recent.get(session_id)
+        if recent is None:
+            recent = self._recent[session_id] = OrderedDict(await self.store.recent_client_ids(session_id))
+            record = await self.store.store.get_session(session_id)
+            self._seq[session_id] = max([record.last_seq if record else 0, *recent.values()])
+        return recent
 
     async def _system(self, session: SessionRecord, text: str) -> None:
         await self._append(session, Role.SYSTEM, "system", "", text)
@@ -256,11 +287,11 @@ class SessionService:
             raise _fail(ErrorCode.WRONG_STATE, "You can only chat in a live session.")
         role = Role.CUSTOMER if claims.role is Role.CUSTOMER else claims.role
         stored, created = await self._append(
-            session, role, claims.sub, claims.name, p.text, client_id=p.client_id
+            session, role, claims.sub, claims.name, p.text, client_id=p.client_id, sender_sid=sid
         )
         if created:
             await self._after_message(session, stored)
-        return ok(seq=stored.seq)
+        return ok(seq=stored.seq, message=stored.to_wire())
 
     async def _after_message(self, session: SessionRecord, message: MessageRecord) -> None:
         if message.role is Role.CUSTOMER:

@@ -34,7 +34,8 @@ from dcs_sdk.tokens import Claims, turn_credentials
 
 from .config import Config
 from .sessions import Notifier, session_room
-from .store import SessionRecord, Store
+from .store import SessionRecord
+from .store.cached import CachedStore
 
 
 @dataclass
@@ -75,7 +76,7 @@ def _who(claims: Claims) -> dict[str, str]:
 
 
 class SignalingService:
-    def __init__(self, store: Store, notifier: Notifier, config: Config) -> None:
+    def __init__(self, store: CachedStore, notifier: Notifier, config: Config) -> None:
         self.store = store
         self.notifier = notifier
         self.config = config

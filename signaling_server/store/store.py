@@ -20,6 +20,7 @@ from dcs_sdk.protocol import SessionState
 
 from . import schema
 from .records import MessageRecord, SessionRecord
+from .sqlite_sink import SqliteMessageSink
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -31,8 +32,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sqlite_path: str | None = None) -> None:
         self.engine = engine
+        # SQLite: message batches go through a dedicated stdlib-driver thread (sqlite_sink.py).
+        self._sink = SqliteMessageSink(sqlite_path) if sqlite_path else None
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -41,14 +44,22 @@ class Store:
                 f"Unsupported database URL {url.split('://')[0]!r}: use "
                 "sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db."
             )
-        engine = create_async_engine(url, pool_pre_ping=url.startswith("postgresql"))
+        if url.startswith("sqlite"):
+            # SQLite has one writer at a time; several pooled connections would only fight
+            # over the file lock (and sleep in its busy handler). One connection, queued.
+            engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+        else:
+            engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as conn:
             await conn.run_sync(schema.metadata.create_all)
-        return cls(engine)
+        sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
+        return cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)
 
     async def close(self) -> None:
+        if self._sink is not None:
+            await self._sink.close()
         await self.engine.dispose()
 
     # sessions
@@ -204,6 +215,37 @@ class Store:
                 raise
             return existing, False
         return message, True
+
+    async def insert_messages(self, batch: Sequence[MessageRecord]) -> None:
+        """Store many messages in one transaction; an IntegrityError if any collides."""
+        if self._sink is not None:
+            await self._sink.write(batch)
+            return
+        rows = []
+        last: dict[str, int] = {}
+        for message in batch:
+            values = asdict(message)
+            values["role"] = message.role.value
+            values["suggestions"] = list(message.suggestions)
+            rows.append(values)
+            last[message.session_id] = max(last.get(message.session_id, 0), message.seq)
+        s = schema.sessions.c
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(schema.messages), rows)
+            for session_id, seq in last.items():
+                await conn.execute(
+                    update(schema.sessions).where(s.id == session_id, s.last_seq < seq).values(last_seq=seq)
+                )
+
+    async def recent_client_ids(self, session_id: str, limit: int = 1000) -> dict[str, int]:
+        """client_id -> seq of a session's latest messages, to answer retries from memory."""
+        m = schema.messages.c
+        query = (
+            select(m.client_id, m.seq).where(m.session_id == session_id).order_by(m.seq.desc()).limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {client_id: seq for client_id, seq in reversed(rows)}
 
     async def message_by_client_id(self, session_id: str, client_id: str) -> MessageRecord | None:
         m = schema.messages.c

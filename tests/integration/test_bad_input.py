@@ -228,10 +228,15 @@ async def test_an_agent_cannot_touch_a_session_they_do_not_hold(connect: Connect
 async def test_html_is_stored_and_relayed_as_text(connect: Connect) -> None:
     customer = await connect("customer", "v1")
     sid = (await customer.start_session()).session_id
+    await customer.escalate(sid)
+    agent = await connect("agent", "alice", name="Alice")
+    await agent.accept(sid)
     hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
-    await customer.send(sid, hostile)
-    echoed = await customer.wait_for(Event.CHAT_MESSAGE, lambda m: m["sender"]["role"] == "customer")
-    assert echoed["text"] == hostile
+    ack = await customer.request(Event.CHAT_SEND, {"session_id": sid, "client_id": "c_html", "text": hostile})
+    assert ack["message"]["text"] == hostile
+    relayed = await agent.wait_for(Event.CHAT_MESSAGE, lambda m: m["client_id"] == "c_html")
+    assert relayed["text"] == hostile
+    assert [m["text"] for m in await customer.history(sid) if m["client_id"] == "c_html"] == [hostile]
 
 
 async def test_flooding_is_rate_limited_without_disconnecting(connect: Connect) -> None:

@@ -105,6 +105,8 @@ export function createChat({ transport, model, storage, onError }) {
       inFlight.delete(entry.client_id);
       if (!model.pending.has(entry.client_id)) return;
       if (ack.ok) {
+        // the sending socket gets its own message in the ack, not as a push
+        if (ack.message) model.addMessage(ack.message, true);
         model.ackPending(entry.client_id, ack.seq);
         if (Number.isInteger(ack.seq) && !model.messages.has(ack.seq)) fetchHistorySoon();
         return;
