@@ -1,8 +1,7 @@
-"""A site's own assistant: looks up an order's status, hands everything else to a person.
+"""A site's own assistant: looks up an order's status; refunds and unknown orders go to a person.
 
-Plug it in with the server configuration (TOML)::
+Plug it in with the server configuration (``dcs.toml``)::
 
-    [dcs]
     assistant = "examples.custom_assistant:OrderStatusAssistant"
     assistant_options = { name = "Order bot", orders = { "88123" = "out for delivery" } }
 

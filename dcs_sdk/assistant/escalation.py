@@ -57,11 +57,13 @@ _SPELLINGS = {
 
 def normalize(text: str) -> str:
     """Lower-case words and numbers separated by single spaces; contractions spelled out."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    folded = folded.replace("`", "'")
+    # Accents go ("café" -> "cafe") but other scripts stay, so a question in another
+    # language is a question not understood rather than an empty message.
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'").replace("`", "'"))
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     for pattern, replacement in _CONTRACTIONS:
         folded = pattern.sub(replacement, folded)
-    words = re.sub(r"[^a-z0-9]+", " ", folded).split()
+    words = re.sub(r"[\W_]+", " ", folded).split()
     return " ".join(_SPELLINGS.get(word, word) for word in words)
 
 
@@ -148,7 +150,7 @@ _FUZZY = [
 
 
 def wants_human(text: str) -> str | None:
-    """ "customer_request", "frustration" or None for one customer message."""
+    """Return "customer_request", "frustration" or None for one customer message."""
     words = normalize(text)
     if not words:
         return None

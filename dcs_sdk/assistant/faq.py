@@ -145,10 +145,10 @@ class FaqAssistant(Assistant):
         state = context.state
         new_slots = extract_slots(text)
         slots = {**_slots(state), **new_slots}
-        state["slots"] = slots
+        state["slots"] = slots  # every reply's understanding carries all slots so far
         reason = wants_human(text)
         if reason is not None:
-            return self._escalate(reason, state, slots)
+            return self._escalate(reason, state)
 
         # An e-mail address would otherwise lend its words to the match.
         question = _EMAIL.sub(" ", text)
@@ -164,14 +164,14 @@ class FaqAssistant(Assistant):
         if new_slots or not key_words(question):
             # Details ("my order is 12345"), greetings or thanks: nothing was asked, so
             # nothing failed and the unmatched count stays.
-            return self._small_talk(text, bool(new_slots), slots)
+            return self._small_talk(text, bool(new_slots), state)
 
         state["unmatched"] = _int(state.get("unmatched")) + 1
         if state["unmatched"] >= self.max_unmatched:
-            return self._escalate(UNMATCHED, state, slots)
+            return self._escalate(UNMATCHED, state)
         return AssistantReply(
             messages=["I'm not sure I understood. Could you rephrase that, or pick a topic below?"],
-            understanding=Understanding(None, slots, 0.0),
+            understanding=_so_far(state),
             suggestions=[*self._topics(2), TALK_TO_A_PERSON],
         )
 
@@ -188,19 +188,15 @@ class FaqAssistant(Assistant):
         _choice, score, index = best
         return self._owner[index], float(score)
 
-    def _escalate(self, reason: str, state: dict[str, Any], slots: dict[str, str]) -> AssistantReply:
-        intent = state.get("intent")
-        understanding = Understanding(
-            intent if isinstance(intent, str) else None, slots, _float(state.get("confidence"))
-        )
+    def _escalate(self, reason: str, state: dict[str, Any]) -> AssistantReply:
         queue = state.get("queue")
         return AssistantReply(
             messages=[_ESCALATION_MESSAGES.get(reason, _ESCALATION_MESSAGES[CUSTOMER_REQUEST])],
             escalation=Escalation(reason, queue if isinstance(queue, str) and queue else DEFAULT_QUEUE),
-            understanding=understanding,
+            understanding=_so_far(state),
         )
 
-    def _small_talk(self, text: str, gave_details: bool, slots: dict[str, str]) -> AssistantReply:
+    def _small_talk(self, text: str, gave_details: bool, state: dict[str, Any]) -> AssistantReply:
         if gave_details:
             message = "Thanks, I've noted that. What would you like to know?"
         elif _THANKS.intersection(normalize(text).split()):
@@ -209,7 +205,7 @@ class FaqAssistant(Assistant):
             message = "How can I help? Ask me a question, or pick a topic below."
         return AssistantReply(
             messages=[message],
-            understanding=Understanding(None, slots, 0.0),
+            understanding=_so_far(state),
             suggestions=[*self._topics(3), TALK_TO_A_PERSON],
         )
 
@@ -233,6 +229,14 @@ def _as_question(question: str) -> str:
     if _QUESTION_START.match(text.lower()) and not text.endswith("?"):
         text += "?"
     return text[:1].upper() + text[1:]
+
+
+def _so_far(state: Mapping[str, Any]) -> Understanding:
+    """The last answered intent with everything gathered since: for replies that match nothing."""
+    intent = state.get("intent")
+    return Understanding(
+        intent if isinstance(intent, str) else None, _slots(state), _float(state.get("confidence"))
+    )
 
 
 def _slots(state: Mapping[str, Any]) -> dict[str, str]:

@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from .records import MessageRecord
 
 INSERT = (
-    "INSERT INTO dcs_messages (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts)"
+    "INSERT INTO dcs_messages"
+    " (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 BUMP_SEQ = "UPDATE dcs_sessions SET last_seq = ? WHERE id = ? AND last_seq < ?"

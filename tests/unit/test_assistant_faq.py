@@ -88,6 +88,7 @@ async def test_answers_paraphrases_and_typos(demo: FaqAssistant, text: str, entr
         "who won the football game yesterday",
         "can you recommend a restaurant",
         "asdfgh",
+        "我的订单在哪里?",
     ],
 )
 async def test_unrelated_text_is_not_answered(demo: FaqAssistant, text: str) -> None:
@@ -117,6 +118,8 @@ async def test_a_match_resets_the_unmatched_count(demo: FaqAssistant) -> None:
     replies = await say(demo, ctx, "tell me a joke", "where is my order", "what's the weather on mars")
     assert [r.escalation for r in replies] == [None, None, None]
     assert ctx.state["unmatched"] == 1
+    # A reply that matched nothing still reports what was understood so far.
+    assert replies[2].understanding is not None and replies[2].understanding.intent == "track-order"
     last = await demo.respond("how tall is mount everest", ctx)
     assert last.escalation is not None and last.escalation.reason == "unmatched"
 

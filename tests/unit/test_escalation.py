@@ -121,6 +121,7 @@ def test_no_demo_question_or_chip_escalates() -> None:
         ("I can’t log in", "i cannot log in"),
         ("u r useless", "you are useless"),
         ("Café  #12345", "cafe 12345"),
+        ("我的订单在哪里?", "我的订单在哪里"),
     ],
 )
 def test_normalize(text: str, normal: str) -> None:
