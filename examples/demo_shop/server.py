@@ -34,9 +34,9 @@ def add_shop_routes(app: web.Application, key: SigningKey, *, issuer: str, audie
 
     for path in rendered:
         app.router.add_get(path, page)
-    app.router.add_get("/shop/shop.css", lambda _r: _css())
+    app.router.add_get("/shop/shop.css", _css)
     app.router.add_get("/api/dcs-token", token_handler(key, issuer=issuer, audience=audience))
 
 
-async def _css() -> web.FileResponse:
+async def _css(_request: web.Request) -> web.FileResponse:
     return web.FileResponse(PAGES_DIR / "shop.css")
