@@ -26,6 +26,8 @@ class AgentSeat:
     skills: tuple[str, ...]
     capacity: int
     presence: Presence = Presence.OFFLINE
+    # What the agent last chose (available/away); restored when they reconnect.
+    chosen: Presence = Presence.AVAILABLE
     sids: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
 
@@ -95,7 +97,7 @@ class Router:
             seat.name, seat.skills = claims.name or claims.sub, claims.skills or ("*",)
             seat.capacity = claims.max_sessions
         if seat.presence is Presence.OFFLINE:
-            seat.presence = Presence.AVAILABLE
+            seat.presence = seat.chosen
         seat.sids.add(sid)
         return seat
 
@@ -106,6 +108,12 @@ class Router:
         seat.sids.discard(sid)
         if not seat.sids:
             seat.presence = Presence.OFFLINE
+        return seat
+
+    def set_presence(self, agent_id: str, presence: Presence) -> AgentSeat | None:
+        seat = self.agents.get(agent_id)
+        if seat is not None:
+            seat.presence = seat.chosen = presence
         return seat
 
     def assign(self, agent_id: str, session_id: str) -> None:

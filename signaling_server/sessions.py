@@ -509,7 +509,7 @@ class SessionService:
 
     async def set_presence(self, sid: str, claims: Claims, p: AgentPresence) -> dict[str, Any]:
         seat = self._seat(claims)
-        seat.presence = Presence(p.status)
+        self.router.set_presence(seat.id, Presence(p.status))
         await self._push_agent(seat)
         await self._queue_changed(agents=False)
         return ok(agent=seat.to_wire())

@@ -228,3 +228,12 @@ async def test_transfer_requeues_with_history(connect: Connect) -> None:
     handoff = await carol.accept(sid)
     assert "Passing you to billing." in [m["text"] for m in handoff["transcript"]]
     assert handoff["reason"].startswith("transfer")
+
+
+async def test_away_survives_a_console_reconnect(connect: Connect) -> None:
+    first = await connect("agent", "alice", name="Alice")
+    await first.set_presence(Presence.AWAY)
+    await first.close()
+    again = await connect("agent", "alice", name="Alice")
+    state = await again.wait_for(Event.AGENT_STATE)
+    assert state["presence"] == "away"
