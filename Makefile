@@ -18,14 +18,15 @@ help:  ## list the targets
 demo: deps build  ## run the server, the demo shop (/) and the agent console (/console) on SQLite
 	$(PY) -m examples.demo_shop
 
-test: deps build chromium  ## run the whole suite: unit, integration, store (SQLite+PostgreSQL), browser
+test: deps build chromium lint  ## lint, then the whole suite: unit, integration, store (SQLite+PostgreSQL), browser
 	$(PY) -m pytest -rs
 
 test-fast: deps build  ## the suite without browser tests
 	$(PY) -m pytest -rs -m "not browser"
 
-lint: deps  ## ruff and mypy (strict) on the packages
+lint: deps  ## ruff (lint + format check) and mypy (strict) on the packages
 	$(VENV)/bin/ruff check dcs_sdk signaling_server examples tests bench
+	$(VENV)/bin/ruff format --check dcs_sdk signaling_server examples tests bench
 	$(VENV)/bin/mypy
 
 bench: deps build chromium  ## run every benchmark; figures go to bench/results/
