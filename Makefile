@@ -10,7 +10,7 @@ WIDGET_SRC := $(shell find widget/src widget/console -type f 2>/dev/null) widget
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo test test-fast lint typecheck format bench build deps chromium clean
+.PHONY: help demo test test-fast lint bench build deps system-deps clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -18,7 +18,7 @@ help:  ## list the targets
 demo: deps build  ## run the server, the demo shop (/) and the agent console (/console) on SQLite
 	$(PY) -m examples.demo_shop
 
-test: deps build chromium lint  ## lint, then the whole suite: unit, integration, store (SQLite+PostgreSQL), browser
+test: deps build system-deps lint  ## lint, then the whole suite: unit, integration, store (SQLite+PostgreSQL), browser
 	$(PY) -m pytest -rs
 
 test-fast: deps build  ## the suite without browser tests
@@ -29,7 +29,7 @@ lint: deps  ## ruff (lint + format check) and mypy (strict) on the packages
 	$(VENV)/bin/ruff format --check dcs_sdk signaling_server examples tests bench
 	$(VENV)/bin/mypy
 
-bench: deps build chromium  ## run every benchmark; figures go to bench/results/
+bench: deps build system-deps  ## run every benchmark; figures go to bench/results/
 	$(PY) bench/chat_latency.py
 
 build: $(WIDGET_OUT)  ## bundle the widget and the console with esbuild
@@ -49,8 +49,11 @@ $(STAMP_NODE): widget/package.json widget/package-lock.json
 $(WIDGET_OUT): $(STAMP_NODE) $(WIDGET_SRC)
 	cd widget && node build.mjs
 
-chromium:  ## Debian's Chromium for the browser tests (installed when missing)
-	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+system-deps:  ## Debian's Chromium (browser tests) and coturn (TURN relay tests), installed when missing
+	@if ! test -x $(CHROMIUM) || ! command -v turnserver >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium coturn; \
+	fi
 
 clean:  ## remove built assets, caches and the demo database (keeps the venv)
 	rm -rf signaling_server/static .pytest_cache .mypy_cache .ruff_cache bench/results .dcs
