@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from aiohttp import web
@@ -51,7 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"dcs-server: {exc}")
     print(f"DCS server on http://{config.host}:{config.port}  (agent console: /console)", flush=True)
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    # One access-log line per socket.io poll drowns everything else; keep it for DEBUG.
+    access_log = logging.getLogger("aiohttp.access") if config.log_level.upper() == "DEBUG" else None
+    web.run_app(app, host=config.host, port=config.port, print=None, access_log=access_log)
 
 
 if __name__ == "__main__":

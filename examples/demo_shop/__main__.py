@@ -50,7 +50,7 @@ def main() -> None:
         f"Open the shop and the console side by side; press Ctrl+C to stop.\n",
         flush=True,
     )
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":
