@@ -1,8 +1,9 @@
 // Bundles the browser code into signaling_server/static/, which the server serves:
 //   /widget/dcs-widget.js   the one script a host page loads (IIFE, minified)
+//   /widget/dcs-call.js     the call code (ES module), imported by the widget only when a call starts
 //   /console/               the agent console page, its script and stylesheet
 import { build } from "esbuild";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,6 +25,12 @@ await build({
 });
 await build({
   ...common,
+  entryPoints: [join(here, "src", "call", "widget-entry.js")],
+  outfile: join(out, "widget", "dcs-call.js"),
+  format: "esm",
+});
+await build({
+  ...common,
   entryPoints: [join(here, "console", "console.js")],
   outfile: join(out, "console", "console.js"),
   format: "iife",
@@ -31,3 +38,6 @@ await build({
 for (const file of ["index.html", "console.css"]) {
   cpSync(join(here, "console", file), join(out, "console", file));
 }
+// the call UI's styles, shared with the widget (which adopts them into its shadow root)
+const { CALL_CSS } = await import("./src/call/styles.js");
+writeFileSync(join(out, "console", "call.css"), CALL_CSS.trimStart());

@@ -18,6 +18,8 @@ const PUSHED = [
   Event.CHAT_MESSAGE,
   Event.CHAT_TYPING,
   Event.ERROR,
+  Event.CALL_STATE,
+  Event.RTC_SIGNAL,
 ];
 
 export function createConnection({ getToken, firstToken = null }) {

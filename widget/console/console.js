@@ -15,6 +15,7 @@ import { createConnection } from "./connection.js";
 import { createStore } from "./store.js";
 import { createActions, forgetPresence } from "./actions.js";
 import { createSync } from "./sync.js";
+import { createCalls } from "./call.js";
 import { createSignIn } from "./views/signin.js";
 import { createNotice } from "./views/notice.js";
 import { createWorkspace } from "./views/workspace.js";
@@ -80,9 +81,11 @@ async function main() {
     const notice = createNotice();
     const actions = createActions({ conn, store, notify: notice.say });
     const apply = createSync({ store, actions, notify: notice.say });
+    const calls = createCalls({ conn, store, notify: notice.say });
     const workspace = createWorkspace({
       store,
       actions,
+      calls,
       notice,
       provisionalName: provisionalName(config, credential),
       onSignOut: signOut,
@@ -100,6 +103,7 @@ async function main() {
 
     conn.on("state", (state) => store.setConnection(state));
     conn.on("push", apply);
+    conn.on("push", calls.onPush); // after apply: a handoff's session is held by then
     conn.on("connected", () => actions.resume());
     conn.on("refused", ({ code, message }) => {
       stop();
@@ -114,6 +118,7 @@ async function main() {
         conn.stop();
         notice.destroy();
         workspace.destroy();
+        calls.destroy();
         store.reset();
       },
     };

@@ -8,14 +8,25 @@ import { createTransport } from "./transport.js";
 import { createChat } from "./chat.js";
 import { createView } from "./ui/view.js";
 import { watchPages } from "./pageviews.js";
+import { createCallHook } from "./callhook.js";
 
 export function createApp(config) {
   const events = createEmitter();
   const storage = createStorage();
   const model = createSessionModel();
   const transport = createTransport({ server: config.server, tokenUrl: config.tokenUrl });
-  const chat = createChat({ transport, model, storage, onError: (err) => events.emit("error", err) });
   let view = null;
+  // calls: the call code loads only when a call needs it (callhook.js)
+  const calls = createCallHook({
+    url: config.callUrl,
+    request: (name, payload) => transport.request(name, payload),
+    getSessionId: () => model.id,
+    getSlot: () => view && view.callSlot,
+    openPanel: () => setOpen(true),
+    onChange: () => view && view.render(),
+    notice: (text) => model.notice(text),
+  });
+  const chat = createChat({ transport, model, storage, calls, onError: (err) => events.emit("error", err) });
   let stopPages = null;
   let stopped = false;
   let wantOpen = false;
@@ -38,7 +49,7 @@ export function createApp(config) {
 
   function start() {
     if (stopped) return;
-    view = createView({ title: config.title, model, chat, onToggle: setOpen });
+    view = createView({ title: config.title, model, chat, calls, onToggle: setOpen });
     chat.restorePending();
     const remembered = storage.wasOpen();
     const open = wantOpen || (remembered === null ? config.open : remembered);

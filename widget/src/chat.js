@@ -13,7 +13,8 @@ export function currentPage() {
   };
 }
 
-export function createChat({ transport, model, storage, onError }) {
+// calls (optional): {push(name, data), resume(call)}, the first script's call hook (callhook.js)
+export function createChat({ transport, model, storage, onError, calls = null }) {
   let generation = 0; // bumps on every connect and disconnect: stale answers are ignored
   let ready = false;
   let waiting = []; // actions to run once ready
@@ -79,6 +80,7 @@ export function createChat({ transport, model, storage, onError }) {
     storage.setSessionId(session.session_id);
     lastPageUrl = payload.page.url;
     model.setSession(session);
+    if (calls) calls.resume(ack.call || null);
     for (const m of ack.messages || []) model.addMessage(m, false);
     ready = true;
     model.setConnection(Connection.READY);
@@ -154,6 +156,8 @@ export function createChat({ transport, model, storage, onError }) {
     } else if (name === Event.CHAT_MESSAGE) {
       const gap = data.seq > model.highWater() + 1;
       if (model.addMessage(data, true) && gap) fetchHistorySoon();
+    } else if (name === Event.CALL_STATE || name === Event.RTC_SIGNAL) {
+      if (calls) calls.push(name, data);
     } else if (name === Event.CHAT_TYPING) {
       const sender = data.sender || {};
       if (sender.role !== "customer") model.setTyping(sender, !!data.typing);

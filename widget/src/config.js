@@ -6,8 +6,12 @@ export function readConfig(win = window, doc = document) {
   const data = (script && script.dataset) || {};
   const given = (win.DCSConfig && typeof win.DCSConfig === "object" && win.DCSConfig) || {};
   let origin = win.location.origin;
+  let scriptSrc = "";
   try {
-    if (script && script.src) origin = new URL(script.src, win.location.href).origin;
+    if (script && script.src) {
+      scriptSrc = new URL(script.src, win.location.href).href;
+      origin = new URL(scriptSrc).origin;
+    }
   } catch (_) {
     /* keep the page's origin */
   }
@@ -16,8 +20,11 @@ export function readConfig(win = window, doc = document) {
     return typeof value === "string" ? value.trim() : value;
   };
   const open = pick("open");
+  const server = String(pick("server") || origin).replace(/\/+$/, "");
   return {
-    server: String(pick("server") || origin).replace(/\/+$/, ""),
+    server,
+    // where the call code (dcs-call.js) is loaded from: next to this script
+    callUrl: new URL("dcs-call.js", scriptSrc || `${server}/widget/dcs-widget.js`).href,
     tokenUrl: pick("tokenUrl") || "",
     title: pick("title") || "Help",
     open: open === true || open === "true",

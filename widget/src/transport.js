@@ -5,7 +5,7 @@ import { createEmitter } from "./emitter.js";
 import { Event } from "./protocol.js";
 
 const ACK_TIMEOUT_MS = 10000;
-const PUSHED = [Event.SESSION_STATE, Event.CHAT_MESSAGE, Event.CHAT_TYPING, Event.ERROR];
+const PUSHED = [Event.SESSION_STATE, Event.CHAT_MESSAGE, Event.CHAT_TYPING, Event.ERROR, Event.CALL_STATE, Event.RTC_SIGNAL];
 
 function fetchToken(tokenUrl) {
   return fetch(tokenUrl, { credentials: "include", headers: { Accept: "application/json" } })

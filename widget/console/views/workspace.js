@@ -6,13 +6,15 @@ import { createQueue } from "./queue.js";
 import { createSessions } from "./sessions.js";
 import { createChat } from "./chat.js";
 import { createHandoff } from "./handoff.js";
+import { createCallView } from "./call.js";
 
-export function createWorkspace({ store, actions, notice, provisionalName, onSignOut }) {
+export function createWorkspace({ store, actions, calls, notice, provisionalName, onSignOut }) {
   const header = createHeader({ store, actions, provisionalName, onSignOut });
   const chat = createChat({ store, actions });
   const queue = createQueue({ store, actions, onAccepted: () => chat.focusInput() });
   const sessions = createSessions({ store, onSelect: (id) => store.select(id) });
   const handoff = createHandoff({ store });
+  const call = createCallView({ store, calls });
 
   const el = h(
     "div",
@@ -22,7 +24,7 @@ export function createWorkspace({ store, actions, notice, provisionalName, onSig
       "div",
       { class: "columns" },
       h("div", { class: "col col--left" }, queue.el, sessions.el),
-      h("main", { class: "col col--main" }, chat.el),
+      h("main", { class: "col col--main" }, call.el, chat.el),
       h("div", { class: "col col--context" }, handoff.el),
     ),
     notice.el,
@@ -31,7 +33,7 @@ export function createWorkspace({ store, actions, notice, provisionalName, onSig
   return {
     el,
     destroy() {
-      for (const view of [header, chat, queue, sessions, handoff]) view.destroy();
+      for (const view of [header, call, chat, queue, sessions, handoff]) view.destroy();
       el.remove();
     },
   };

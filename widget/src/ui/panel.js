@@ -40,7 +40,7 @@ function typingText(senders) {
   return names.length === 1 ? `${names[0]} is typing…` : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are typing…`;
 }
 
-export function createPanel({ title, model, chat, onClose }) {
+export function createPanel({ title, model, chat, calls, onClose }) {
   const status = h("p", { part: "status", class: "status", id: "dcs-status" });
   const end = h("button", { part: "end", class: "head-btn", type: "button", onclick: () => busy(end, chat.close()) }, "End chat");
   const closeBtn = h("button", { class: "head-btn x", type: "button", "aria-label": "Close chat", title: "Close chat", onclick: onClose }, icon(ICON_CLOSE));
@@ -52,6 +52,11 @@ export function createPanel({ title, model, chat, onClose }) {
     closeBtn,
   );
   const queue = h("p", { part: "queue", class: "queue", role: "status", hidden: true });
+  // calls: Call and Video while live; the call code (loaded on demand) renders into callSlot
+  const callStart = h("button", { part: "call-start", class: "chip", type: "button", onclick: () => calls.start(false) }, "Call");
+  const videoStart = h("button", { part: "video-start", class: "chip", type: "button", onclick: () => calls.start(true) }, "Video");
+  const callRow = h("div", { class: "actions call-row", role: "group", "aria-label": "Call the agent", hidden: true }, callStart, videoStart);
+  const callSlot = h("div", { class: "call-slot" });
   const list = createMessageList();
   const typing = h("p", { part: "typing", class: "typing", "aria-live": "polite", hidden: true });
   const chips = h("div", { class: "actions", role: "group", "aria-label": "Suggested replies" });
@@ -79,6 +84,8 @@ export function createPanel({ title, model, chat, onClose }) {
     { part: "panel", class: "panel", id: "dcs-panel", role: "dialog", "aria-label": title, "aria-describedby": "dcs-status", hidden: true },
     header,
     queue,
+    callRow,
+    callSlot,
     list.el,
     typing,
     chips,
@@ -137,6 +144,7 @@ export function createPanel({ title, model, chat, onClose }) {
     show(end, !!s && !over);
     show(queue, state === SessionState.QUEUED);
     if (state === SessionState.QUEUED) setText(queue, queueText(s));
+    show(callRow, !!calls && state === SessionState.LIVE && !calls.active);
     show(escalate, state === SessionState.VIRTUAL);
     show(actions, state === SessionState.VIRTUAL);
     renderSuggestions();
@@ -165,6 +173,7 @@ export function createPanel({ title, model, chat, onClose }) {
     el,
     list,
     render,
+    callSlot,
     focusInput() {
       if (!composer.el.hidden) composer.focus();
       else (csat.form.hidden ? closeBtn : csat.form.querySelector("[tabindex='0']")).focus();

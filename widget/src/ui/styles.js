@@ -78,6 +78,10 @@ button{cursor:pointer}
 .primary:disabled{background:#8d9bbf;cursor:default}
 .thanks{margin:0;padding:14px 16px;border-top:1px solid var(--line);text-align:center;font-weight:600;color:#1d6b3c}
 .restart{margin:0 16px 14px}
+.call-row{padding:8px 14px 0}
+.call-slot{max-height:60%;overflow-y:auto;flex:none}
+.call-slot>.dcs-call{margin:8px 12px 0}
+.call-slot>.dcs-call[data-call-state=idle]:not(:has(.dcs-call__error:not([hidden]))){display:none}
 @media (max-width:480px){.panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}}
 @media (prefers-reduced-motion:reduce){.launcher{transition:none}}
 `;

@@ -4,12 +4,12 @@ import { mount } from "./mount.js";
 import { createLauncher } from "./launcher.js";
 import { createPanel } from "./panel.js";
 
-export function createView({ title, model, chat, onToggle }) {
+export function createView({ title, model, chat, calls, onToggle }) {
   const { shadow, root, unmount } = mount();
   let open = false;
   let unread = 0;
   const launcher = createLauncher({ onClick: () => onToggle(!open, true) });
-  const panel = createPanel({ title, model, chat, onClose: () => onToggle(false, true) });
+  const panel = createPanel({ title, model, chat, calls, onClose: () => onToggle(false, true) });
   root.append(panel.el, launcher.el);
   const list = panel.list;
 
@@ -54,6 +54,8 @@ export function createView({ title, model, chat, onToggle }) {
     get open() {
       return open;
     },
+    callSlot: panel.callSlot, // where the call code renders its UI
+    render: () => panel.render(),
     // `user`: opened/closed by a person (move focus), not restored on load
     setOpen(value, user) {
       if (value === open) return;

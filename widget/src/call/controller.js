@@ -1,0 +1,567 @@
+// The call state machine of one participant (customer or agent) in one session, driven by
+// the server's call.state pushes and acks, the user's actions and the WebRTC link.
+//
+//   idle → ringing (incoming: Accept/Decline; outgoing: "Calling…") → connecting →
+//   connected ⇄ reconnecting → ended (reason) → idle
+//
+// The server's call.state is the truth; this side adds what only it knows: its own
+// connection ("reconnecting" while its link is down), mute and camera. It reports its
+// media with call.media (connected/reconnecting, audio = sending sound, video = camera).
+// A page that finds a call under way (session.start's or the handoff's `call`) rejoins it
+// with a fresh connection and a new pc_id, without a prompt.
+//
+// UI hooks: on("change", snapshot) after every change, on("ring", snapshot) when a call
+// rings for this side, on("tracks") when remote tracks change.
+import { Event } from "../protocol.js";
+import { createEmitter } from "../emitter.js";
+import { createLink } from "./peer.js";
+import { createMedia, mediaErrorText } from "./media.js";
+
+const CONNECT_TIMEOUT_MS = 30000;
+const ENDED_SHOWN_MS = 8000;
+const RANK = { ringing: 0, connecting: 1, connected: 2, reconnecting: 2, ended: 3 };
+const SAVED_PREFIX = "dcs.call.";
+
+function ackError(ack, fallback) {
+  return (ack && ack.error && ack.error.message) || fallback;
+}
+
+function savedStore() {
+  try {
+    return window.sessionStorage;
+  } catch (_) {
+    return null;
+  }
+}
+
+export function endedText(reason) {
+  if (reason === "declined") return "Call declined";
+  if (reason === "session ended") return "Call ended with the conversation";
+  if (reason === "failed") return "Call failed";
+  return "Call ended";
+}
+
+export function createCallController({ role, sessionId, request, log = () => {} }) {
+  const events = createEmitter();
+  const media = createMedia();
+  const storage = savedStore();
+  const savedKey = SAVED_PREFIX + sessionId;
+  let call = null; // the latest Call this side takes part in, is rung with, or just ended
+  let incoming = false; // rung by the other side, not answered yet
+  let joined = false; // this side takes part: invited, accepted or rejoined
+  let ready = false; // media and ICE servers ready, link made
+  let inviting = false;
+  let accepting = false; // our call.answer is on its way: its push may come before its ack
+  let busy = false;
+  let link = null;
+  let rtcConfig = {};
+  let linkState = "new"; // new | connected | reconnecting
+  let everConnected = false;
+  let reportedKey = "";
+  let error = "";
+  let queued = []; // signals that came before the link was ready
+  let connectedBase = 0; // Date.now() at the call's connected_at, by this clock
+  let endedTimer = 0;
+  let connectTimer = 0;
+  let destroyed = false;
+
+  const debug = {
+    role,
+    sessionId,
+    get pc() {
+      return link ? link.pc : null;
+    },
+    get pcId() {
+      return link ? link.pcId : null;
+    },
+    stats() {
+      const pc = link && link.pc;
+      return pc ? pc.getStats() : Promise.resolve(new Map());
+    },
+    get state() {
+      return snapshot().state;
+    },
+  };
+
+  function emit(name = "change") {
+    if (!destroyed) events.emit(name, snapshot());
+  }
+
+  function say(text) {
+    error = text || "";
+  }
+
+  function save() {
+    if (!storage || !call || !joined) return;
+    try {
+      storage.setItem(savedKey, JSON.stringify({ call_id: call.call_id, muted: media.muted, camera: media.camera }));
+    } catch (_) {
+      /* not remembered across reloads */
+    }
+  }
+
+  function saved(callId) {
+    try {
+      const value = storage && JSON.parse(storage.getItem(savedKey) || "null");
+      return value && value.call_id === callId ? value : {};
+    } catch (_) {
+      return {};
+    }
+  }
+
+  function forget() {
+    try {
+      if (storage) storage.removeItem(savedKey);
+    } catch (_) {
+      /* nothing stored */
+    }
+  }
+
+  function state() {
+    if (!call) return "idle";
+    if (call.state === "ringing" || call.state === "ended") return call.state;
+    if (joined && (linkState === "reconnecting" || (everConnected && linkState !== "connected"))) return "reconnecting";
+    if (call.state === "connected" && joined && linkState !== "connected") return "connecting";
+    return call.state;
+  }
+
+  function snapshot() {
+    const s = state();
+    const remote = link ? link.remote() : { audio: null, video: null, videoLive: false };
+    const other = call && call.inviter && call.inviter.role !== role ? call.inviter : null;
+    return {
+      role,
+      sessionId,
+      state: s,
+      active: inviting || (s !== "idle" && s !== "ended"),
+      incoming: incoming && s === "ringing",
+      outgoing: !incoming && s === "ringing",
+      joined,
+      busy,
+      video: !!(call && call.video),
+      callId: call ? call.call_id : null,
+      caller: other ? other.name || (other.role === "agent" ? "An agent" : "The customer") : "",
+      reason: call && call.state === "ended" ? call.reason || "" : "",
+      endedText: call && call.state === "ended" ? endedText(call.reason) : "",
+      connectedBase: connectedBase || 0,
+      muted: media.muted,
+      camera: media.camera,
+      hasAudio: !!media.audio,
+      localVideo: media.video,
+      remoteAudio: remote.audio,
+      remoteVideo: remote.video,
+      remoteVideoLive: remote.videoLive,
+      otherMedia: call && call.media ? call.media[role === "agent" ? "customer" : "agent"] || null : null,
+      error,
+    };
+  }
+
+  function report() {
+    if (!call || !joined || !ready || call.state === "ringing" || call.state === "ended") return;
+    const payload = {
+      session_id: sessionId,
+      call_id: call.call_id,
+      state: linkState === "connected" ? "connected" : linkState === "reconnecting" ? "reconnecting" : "connecting",
+      audio: !!media.audio && !media.muted,
+      video: media.camera,
+    };
+    const key = JSON.stringify(payload);
+    if (key === reportedKey) return;
+    reportedKey = key;
+    request(Event.CALL_MEDIA, payload).then((ack) => {
+      if (!ack.ok && reportedKey === key && ack.error && ack.error.code !== "not_found") reportedKey = ""; // try again next time
+    });
+  }
+
+  async function fetchConfig() {
+    const ack = await request(Event.RTC_CONFIG, { session_id: sessionId });
+    if (!ack.ok) {
+      say(ackError(ack, "The call could not be set up."));
+      return false;
+    }
+    const servers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
+    rtcConfig = {
+      iceServers: servers.map((s) => {
+        const server = { urls: s.urls };
+        if (s.username) server.username = s.username;
+        if (s.credential) server.credential = s.credential;
+        return server;
+      }),
+      iceTransportPolicy: ack.ice_transport_policy === "relay" ? "relay" : "all",
+    };
+    return true;
+  }
+
+  function makeLink() {
+    if (link) link.close();
+    link = createLink({
+      role,
+      log,
+      send: (signal) => {
+        if (call && call.state !== "ended") {
+          request(Event.RTC_SIGNAL, { session_id: sessionId, call_id: call.call_id, ...signal });
+        }
+      },
+      onConnection: (value) => {
+        if (value === linkState) return;
+        linkState = value;
+        if (value === "connected") {
+          everConnected = true;
+          clearTimeout(connectTimer);
+        }
+        report();
+        emit();
+      },
+      onTrack: () => emit("tracks"),
+      onRemote: () => emit(),
+    });
+    link.setConfig(rtcConfig);
+    link.setTracks({ audio: media.audio, video: media.video });
+    if (typeof window !== "undefined") window.__dcsCall = debug; // a debugging hook (docs/protocol.md)
+    return link;
+  }
+
+  // the microphone (camera if asked), the ICE servers, the link; false (and a message) on failure
+  async function prepare(camera) {
+    try {
+      const { cameraError } = await media.open({ camera });
+      if (cameraError) say(mediaErrorText(cameraError, "camera"));
+    } catch (err) {
+      say(mediaErrorText(err, "microphone"));
+      media.close();
+      return false;
+    }
+    if (destroyed || !(await fetchConfig())) {
+      media.close();
+      return false;
+    }
+    makeLink();
+    ready = true;
+    return true;
+  }
+
+  function flushQueued() {
+    const signals = queued;
+    queued = [];
+    for (const s of signals) link.handle(s);
+  }
+
+  function amInviter() {
+    return !!(call && call.inviter && call.inviter.role === role);
+  }
+
+  // the caller makes the first offer once the call is accepted
+  function maybeOffer() {
+    if (!joined || !ready || !call || !amInviter()) return;
+    if (call.state === "ringing" || call.state === "ended" || link.active) return;
+    link.startOver();
+    armConnectTimer();
+  }
+
+  function armConnectTimer() {
+    clearTimeout(connectTimer);
+    connectTimer = setTimeout(() => {
+      if (!call || call.state === "ended" || everConnected) return;
+      say("The call could not connect. Check your network connection and try again.");
+      hangup();
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  function teardown() {
+    clearTimeout(connectTimer);
+    if (link) link.close();
+    link = null;
+    media.close();
+    ready = false;
+    joined = false;
+    incoming = false;
+    linkState = "new";
+    everConnected = false;
+    reportedKey = "";
+    queued = [];
+    connectedBase = 0;
+    forget();
+  }
+
+  function finish(ended) {
+    call = ended;
+    teardown();
+    clearTimeout(endedTimer);
+    endedTimer = setTimeout(() => {
+      if (call && call.state === "ended") {
+        call = null;
+        emit();
+      }
+    }, ENDED_SHOWN_MS);
+    emit();
+  }
+
+  // the reducer for every Call this side hears of
+  function follow(c) {
+    if (destroyed || !c || c.session_id !== sessionId) return;
+    if (call && c.call_id === call.call_id) {
+      if (call.state === "ended" || RANK[c.state] < RANK[call.state]) return; // over, or stale
+    } else if (call && call.state !== "ended") {
+      return; // another call while ours is under way
+    } else {
+      if (c.state !== "ringing") return; // not rung here (another tab of ours, or over)
+      const mine = c.inviter && c.inviter.role === role;
+      if (mine && !inviting) return; // rung from another tab of ours
+      clearTimeout(endedTimer);
+      call = c;
+      incoming = !mine;
+      joined = mine;
+      if (!mine) say("");
+      emit();
+      if (incoming) emit("ring");
+      return;
+    }
+    call = c;
+    if (c.state === "ended") {
+      finish(c);
+      return;
+    }
+    if (incoming && !joined && !accepting && c.state !== "ringing") {
+      // answered in another tab of ours
+      call = null;
+      incoming = false;
+      emit();
+      return;
+    }
+    if ((c.state === "connected" || c.state === "reconnecting") && Number.isFinite(c.duration_s)) {
+      connectedBase = Date.now() - c.duration_s * 1000;
+    }
+    maybeOffer();
+    emit();
+  }
+
+  async function start({ video = false } = {}) {
+    if (destroyed || busy || inviting || (call && call.state !== "ended")) return false;
+    clearTimeout(endedTimer);
+    if (call && call.state === "ended") call = null;
+    say("");
+    inviting = busy = true;
+    emit();
+    const ok = await prepare(video);
+    if (!ok) {
+      inviting = busy = false;
+      emit();
+      return false;
+    }
+    const ack = await request(Event.CALL_INVITE, { session_id: sessionId, video: !!video });
+    inviting = busy = false;
+    if (!ack.ok || !ack.call) {
+      say(ackError(ack, "The call could not be started."));
+      if (!call || call.state === "ringing") call = null;
+      teardown();
+      emit();
+      return false;
+    }
+    joined = true;
+    if (!call || call.call_id !== ack.call.call_id) {
+      call = null;
+      inviting = true;
+      follow(ack.call); // the ringing push did not come first
+      inviting = false;
+    }
+    save();
+    maybeOffer();
+    emit();
+    return true;
+  }
+
+  async function answer(accept) {
+    const c = call;
+    const ack = await request(Event.CALL_ANSWER, { session_id: sessionId, call_id: c.call_id, accept });
+    if (!ack.ok) return ack;
+    if (ack.call && ack.call.state === "ended") follow(ack.call);
+    return ack;
+  }
+
+  async function accept() {
+    if (destroyed || busy || !call || !incoming || call.state !== "ringing") return;
+    const c = call;
+    say("");
+    busy = true;
+    emit();
+    const ok = await prepare(!!c.video);
+    if (call !== c && (!call || call.call_id !== c.call_id || call.state !== "ringing")) {
+      busy = false; // it stopped ringing meanwhile
+      if (ok) teardown();
+      emit();
+      return;
+    }
+    if (!ok) {
+      busy = false;
+      await answer(false); // the call ends cleanly for both sides
+      emit();
+      return;
+    }
+    accepting = true;
+    const ack = await request(Event.CALL_ANSWER, { session_id: sessionId, call_id: c.call_id, accept: true });
+    accepting = busy = false;
+    if (!ack.ok) {
+      say(ackError(ack, "The call could not be answered."));
+      teardown();
+      if (call && call.call_id === c.call_id && call.state === "ringing") call = null;
+      emit();
+      return;
+    }
+    incoming = false;
+    joined = true;
+    save();
+    armConnectTimer();
+    flushQueued();
+    if (ack.call) follow(ack.call);
+    emit();
+  }
+
+  async function decline() {
+    if (!call || !incoming || call.state !== "ringing") return;
+    busy = true;
+    emit();
+    const ack = await answer(false);
+    busy = false;
+    if (!ack.ok) say(ackError(ack, "The call could not be declined."));
+    emit();
+  }
+
+  async function hangup() {
+    if (!call || call.state === "ended") return;
+    if (incoming && call.state === "ringing") {
+      await decline();
+      return;
+    }
+    const c = call;
+    const ack = await request(Event.CALL_HANGUP, { session_id: sessionId, call_id: c.call_id });
+    if (ack.ok && ack.call) follow(ack.call);
+    else if (call && call.call_id === c.call_id && call.state !== "ended") {
+      finish({ ...c, state: "ended", reason: "hung up" }); // end here whatever the server says
+    }
+  }
+
+  // a page (re)started: this call is under way in the session, or none (null)
+  async function resume(c) {
+    if (destroyed) return;
+    if (!c) {
+      if (call && call.state !== "ended" && !inviting) finish({ ...call, state: "ended", reason: call.reason || "" });
+      return;
+    }
+    if (c.session_id !== sessionId) return;
+    if (call && call.call_id === c.call_id) {
+      follow(c); // a reconnect of our socket: the link carries on
+      return;
+    }
+    if (call && call.state !== "ended") return;
+    if (c.state === "ringing") {
+      const mine = c.inviter && c.inviter.role === role;
+      if (!mine) {
+        follow(c); // rings again after a reload: the prompt comes back
+        return;
+      }
+    }
+    // rejoin without a prompt: media, a fresh connection with a new pc_id, our own offer
+    clearTimeout(endedTimer);
+    call = c;
+    joined = true;
+    incoming = false;
+    linkState = c.state === "ringing" ? "new" : "reconnecting";
+    everConnected = c.state !== "ringing";
+    if (Number.isFinite(c.duration_s) && c.connected_at) connectedBase = Date.now() - c.duration_s * 1000;
+    const keep = saved(c.call_id);
+    media.setMuted(!!keep.muted);
+    busy = true;
+    emit();
+    const ok = await prepare(keep.camera === undefined ? !!c.video : !!keep.camera);
+    busy = false;
+    if (!call || call.call_id !== c.call_id || call.state === "ended") {
+      if (ok) teardown();
+      emit();
+      return;
+    }
+    if (!ok) {
+      const ack = await request(Event.CALL_HANGUP, { session_id: sessionId, call_id: c.call_id });
+      finish(ack.ok && ack.call ? ack.call : { ...c, state: "ended", reason: "failed" });
+      return;
+    }
+    save();
+    queued = []; // addressed to the page before this one
+    if (call.state !== "ringing") {
+      report();
+      link.startOver();
+    }
+    emit();
+  }
+
+  function onSignal(s) {
+    if (!s || s.session_id !== sessionId || !call || s.call_id !== call.call_id || !(joined || accepting)) return;
+    if (s.from && s.from.role === role) return; // another tab of our own identity
+    if (!ready || !joined) {
+      queued.push(s);
+      if (queued.length > 400) queued.shift();
+      return;
+    }
+    link.handle(s);
+  }
+
+  function toggleMute() {
+    if (!call || !joined) return;
+    media.setMuted(!media.muted);
+    save();
+    report();
+    emit();
+  }
+
+  async function toggleCamera() {
+    if (!call || !joined || !ready || busy) return;
+    if (media.camera) {
+      media.cameraOff();
+      await link.setTracks({ video: null });
+    } else {
+      busy = true;
+      emit();
+      try {
+        const track = await media.cameraOn();
+        if (link) await link.setTracks({ video: track });
+        say("");
+      } catch (err) {
+        say(mediaErrorText(err, "camera"));
+      }
+      busy = false;
+    }
+    save();
+    report();
+    emit();
+  }
+
+  return {
+    on: events.on,
+    snapshot,
+    start,
+    accept,
+    decline,
+    hangup,
+    toggleMute,
+    toggleCamera,
+    resume,
+    debug,
+    // call.state and rtc.signal pushes for this session
+    push(name, data) {
+      if (name === Event.CALL_STATE) follow(data);
+      else if (name === Event.RTC_SIGNAL) onSignal(data);
+    },
+    clearError() {
+      say("");
+      emit();
+    },
+    destroy() {
+      destroyed = true;
+      clearTimeout(endedTimer);
+      clearTimeout(connectTimer);
+      if (link) link.close();
+      link = null;
+      media.close();
+      events.clear();
+    },
+  };
+}

@@ -1,0 +1,337 @@
+// One participant's WebRTC link for a call: the current RTCPeerConnection, replaced by a
+// fresh one when either side starts over. Signaling follows docs/protocol.md ("Calls"):
+//
+// * perfect negotiation: offers on `negotiationneeded`, the customer is the polite peer
+//   (on colliding offers it takes the other side's; the agent keeps its own);
+// * trickle ICE: every local candidate goes out as rtc.signal {candidate};
+// * a `pc_id` names each RTCPeerConnection. An offer from a pc_id we do not know means the
+//   other side started over (a reloaded page, or a restart that needed a new connection):
+//   we answer it on a fresh connection with a new pc_id of our own. If both sides start
+//   over at once, the customer's fresh offer wins (the agent answers it);
+// * ICE restart (pc.restartIce()) when ICE fails, or stays "disconnected" for a few
+//   seconds; when that does not bring the connection back, or an answer cannot be
+//   applied, this side starts over with a fresh connection and a new pc_id.
+//
+// Every signaling step runs in order on one promise chain, so a step never sees another
+// half done. The link never throws into its caller: failures are logged.
+
+const DISCONNECT_GRACE_MS = 3000; // "disconnected" this long: restart ICE
+const RESTART_GIVE_UP_MS = 8000; // a restart that did not reconnect by then: start over
+const EARLY_LIMIT = 200; // candidates kept for a description still to come
+const UNANSWERED_MS = 7000; // a fresh offer nobody answered (both sides started over): again
+
+export function newPcId() {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return `b${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+const KINDS = ["audio", "video"];
+
+// send(signal): rtc.signal payload without session/call ids ({pc_id, description} or
+// {pc_id, candidate}). onConnection("connected" | "reconnecting"). onRemote(): the remote
+// tracks or what they carry changed. onTrack(track): a remote track arrived.
+export function createLink({ role, send, onConnection = () => {}, onTrack = () => {}, onRemote = () => {}, log = () => {} }) {
+  const polite = role === "customer";
+  let config = {};
+  let pc = null;
+  let pcId = null;
+  let remotePcId = null;
+  let startingOver = false; // pc was made to offer afresh and has no answer yet
+  let early = []; // [pc_id, candidate] for a description still to come
+  let chain = Promise.resolve();
+  let closed = false;
+  let graceTimer = 0;
+  let giveUpTimer = 0;
+  let answerTimer = 0;
+  const local = { audio: null, video: null, stream: typeof MediaStream === "function" ? new MediaStream() : null };
+
+  function run(job) {
+    chain = chain
+      .then(() => (closed ? undefined : job()))
+      .catch((err) => log("a signaling step failed:", err));
+    return chain;
+  }
+
+  function clearTimers() {
+    clearTimeout(graceTimer);
+    clearTimeout(giveUpTimer);
+    clearTimeout(answerTimer);
+    graceTimer = giveUpTimer = answerTimer = 0;
+  }
+
+  function sendDescription(target, id) {
+    const d = target.localDescription;
+    if (d && target === pc) send({ pc_id: id, description: { type: d.type, sdp: d.sdp } });
+  }
+
+  function transceiverOf(target, kind) {
+    return target
+      .getTransceivers()
+      .find((t) => !t.stopped && t.currentDirection !== "stopped" && t.receiver && t.receiver.track && t.receiver.track.kind === kind);
+  }
+
+  // the senders carry the current local tracks; directions say what we send
+  async function syncSenders(target) {
+    for (const kind of KINDS) {
+      const track = local[kind];
+      const t = transceiverOf(target, kind);
+      if (!t) {
+        if (track) target.addTransceiver(track, { direction: "sendrecv", streams: local.stream ? [local.stream] : [] });
+        continue;
+      }
+      if (t.sender.track !== track) {
+        await t.sender.replaceTrack(track);
+        if (track && local.stream && t.sender.setStreams) t.sender.setStreams(local.stream);
+      }
+      const direction = track ? "sendrecv" : "recvonly";
+      if (t.direction !== direction) t.direction = direction;
+    }
+  }
+
+  function dispose(target) {
+    if (!target) return;
+    target.onnegotiationneeded = target.onicecandidate = target.ontrack = null;
+    target.oniceconnectionstatechange = target.onconnectionstatechange = target.onsignalingstatechange = null;
+    try {
+      target.close();
+    } catch (_) {
+      /* already closed */
+    }
+  }
+
+  // replace the connection; an offering one gets an audio and a video section at once
+  function fresh(offering) {
+    dispose(pc);
+    clearTimers();
+    const id = newPcId();
+    const next = new RTCPeerConnection(config);
+    pc = next;
+    pcId = id;
+    remotePcId = null;
+    startingOver = offering;
+    next.onnegotiationneeded = () => run(() => negotiate(next, id));
+    next.onicecandidate = (e) => {
+      if (next === pc && e.candidate && e.candidate.candidate) send({ pc_id: id, candidate: e.candidate.toJSON() });
+    };
+    next.ontrack = (e) => {
+      if (next !== pc) return;
+      const track = e.track;
+      track.addEventListener("mute", () => next === pc && onRemote());
+      track.addEventListener("unmute", () => next === pc && onRemote());
+      onTrack(track);
+      onRemote();
+    };
+    next.oniceconnectionstatechange = () => next === pc && iceChanged(next);
+    next.onconnectionstatechange = () => next === pc && connectionChanged(next);
+    next.onsignalingstatechange = () => next === pc && next.signalingState === "stable" && onRemote();
+    if (offering) {
+      for (const kind of KINDS) {
+        const track = local[kind];
+        next.addTransceiver(track || kind, {
+          direction: track ? "sendrecv" : "recvonly",
+          streams: local.stream ? [local.stream] : [],
+        });
+      }
+    }
+    log(`new connection ${id} (${offering ? "offering" : "answering"})`);
+    return next;
+  }
+
+  async function negotiate(target, id) {
+    if (target !== pc || target.signalingState !== "stable") return; // fires again once stable if still needed
+    await target.setLocalDescription();
+    sendDescription(target, id);
+  }
+
+  async function onOffer(description, from) {
+    const known = !!pc && (from || null) === remotePcId && !(startingOver && remotePcId === null);
+    if (known) {
+      const collision = pc.signalingState !== "stable";
+      if (collision && !polite) {
+        log("offers collided: keeping ours (impolite side)");
+        return;
+      }
+      const target = pc;
+      const id = pcId;
+      await target.setRemoteDescription(description); // rolls our own offer back if needed
+      await syncSenders(target);
+      await target.setLocalDescription();
+      sendDescription(target, id);
+      return;
+    }
+    if (pc && startingOver && pc.signalingState === "have-local-offer" && role === "customer") {
+      log("both sides started over: ours stands");
+      return;
+    }
+    const hadConnection = !!pc;
+    const target = fresh(false);
+    const id = pcId;
+    remotePcId = from || null;
+    if (hadConnection) onConnection("reconnecting"); // the other side started over
+    await target.setRemoteDescription(description);
+    await syncSenders(target);
+    await target.setLocalDescription();
+    sendDescription(target, id);
+    await addEarly(target);
+  }
+
+  async function onAnswer(description, from) {
+    if (!pc || pc.signalingState !== "have-local-offer") {
+      log("ignoring an answer to no offer");
+      return;
+    }
+    const target = pc;
+    try {
+      await target.setRemoteDescription(description);
+    } catch (err) {
+      log("the answer does not apply; starting over:", err);
+      startOverNow();
+      return;
+    }
+    remotePcId = from || null;
+    startingOver = false;
+    clearTimeout(answerTimer);
+    answerTimer = 0;
+    await addEarly(target);
+  }
+
+  async function onCandidate(candidate, from) {
+    if (!candidate || !candidate.candidate) return; // end of candidates
+    if (!pc || !pc.remoteDescription || (from || null) !== remotePcId) {
+      early.push([from || null, candidate]);
+      if (early.length > EARLY_LIMIT) early.shift();
+      return;
+    }
+    try {
+      await pc.addIceCandidate(candidate);
+    } catch (err) {
+      log("ignoring a candidate:", err);
+    }
+  }
+
+  async function addEarly(target) {
+    const keep = [];
+    for (const [from, candidate] of early) {
+      if (from !== remotePcId) keep.push([from, candidate]);
+      else if (target === pc) await target.addIceCandidate(candidate).catch((err) => log("ignoring a candidate:", err));
+    }
+    early = keep;
+  }
+
+  function up(target) {
+    return target.connectionState === "connected" || ["connected", "completed"].includes(target.iceConnectionState);
+  }
+
+  function iceChanged(target) {
+    const state = target.iceConnectionState;
+    if (state === "failed") restart(target);
+    else if (state === "disconnected") {
+      clearTimeout(graceTimer);
+      graceTimer = setTimeout(() => {
+        if (target === pc && target.iceConnectionState === "disconnected") restart(target);
+      }, DISCONNECT_GRACE_MS);
+    } else if (state === "connected" || state === "completed") clearTimers();
+  }
+
+  function connectionChanged(target) {
+    const state = target.connectionState;
+    if (state === "connected") {
+      clearTimers();
+      onConnection("connected");
+    } else if (state === "failed") {
+      onConnection("reconnecting");
+      restart(target);
+    } else if (state === "disconnected") {
+      onConnection("reconnecting");
+    }
+  }
+
+  function restart(target) {
+    if (target !== pc || closed || giveUpTimer) return;
+    log("restarting ICE");
+    if (target.remoteDescription) target.restartIce();
+    giveUpTimer = setTimeout(() => {
+      giveUpTimer = 0;
+      if (target === pc && !up(target)) {
+        log("the ICE restart did not reconnect: starting over");
+        startOverNow();
+      }
+    }, RESTART_GIVE_UP_MS);
+  }
+
+  function startOverNow() {
+    onConnection("reconnecting");
+    const target = fresh(true); // negotiationneeded makes the offer
+    answerTimer = setTimeout(() => {
+      answerTimer = 0;
+      if (target === pc && startingOver && target.signalingState === "have-local-offer") {
+        log("nobody answered our fresh offer: starting over again");
+        run(() => startOverNow());
+      }
+    }, UNANSWERED_MS + Math.random() * 2000);
+  }
+
+  return {
+    get pc() {
+      return pc;
+    },
+    get pcId() {
+      return pcId;
+    },
+    get local() {
+      return local;
+    },
+    setConfig(rtcConfig) {
+      config = rtcConfig || {};
+    },
+    // a fresh connection that offers (the caller's first offer, a rejoin, a restart)
+    startOver() {
+      return run(() => startOverNow());
+    },
+    // whether this side has a connection (or one is being made)
+    get active() {
+      return !!pc;
+    },
+    handle(signal) {
+      return run(async () => {
+        const { pc_id: from, description, candidate } = signal || {};
+        if (description && description.type === "offer") await onOffer(description, from);
+        else if (description && description.type === "answer") await onAnswer(description, from);
+        else if (candidate) await onCandidate(candidate, from);
+      });
+    },
+    // the local tracks to send (null: send nothing of that kind)
+    setTracks({ audio = local.audio, video = local.video } = {}) {
+      local.audio = audio;
+      local.video = video;
+      if (local.stream) {
+        for (const t of local.stream.getTracks()) if (t !== audio && t !== video) local.stream.removeTrack(t);
+        for (const t of [audio, video]) if (t && !local.stream.getTracks().includes(t)) local.stream.addTrack(t);
+      }
+      return run(() => pc && syncSenders(pc));
+    },
+    // what the remote side sends us on the current connection
+    remote() {
+      const out = { audio: null, video: null, videoLive: false };
+      if (!pc) return out;
+      for (const kind of KINDS) {
+        const t = transceiverOf(pc, kind);
+        if (!t) continue;
+        out[kind] = t.receiver.track;
+        if (kind === "video") {
+          const receiving = t.currentDirection === "sendrecv" || t.currentDirection === "recvonly";
+          out.videoLive = receiving && !t.receiver.track.muted;
+        }
+      }
+      return out;
+    },
+    close() {
+      closed = true;
+      clearTimers();
+      dispose(pc);
+      pc = null;
+      early = [];
+    },
+  };
+}
