@@ -59,7 +59,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaBlackhole, MediaPlayer, MediaRecorder
+from aiortc.contrib.media import MediaBlackhole, MediaPlayer, MediaRecorder, MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from av import AudioFrame
@@ -164,6 +164,7 @@ class CallPeer:
         self.client = client
         self.session_id = session_id
         self.player = player
+        self._relay = MediaRelay()
         self.recorder: Recorder | None = (
             recorder if recorder is not None or on_track is not None else MediaBlackhole()
         )
@@ -526,12 +527,14 @@ class CallPeer:
         pc.on("track", lambda track: self._on_remote_track(pc, track))
         pc.on("datachannel", lambda channel: self._on_remote_channel(pc, channel))
         player = self.player
+        # Each connection sends its own relay subscription: closing an old connection stops
+        # its senders' tracks, which must not stop the player for the next connection.
         if player is not None and player.audio is not None:
-            pc.addTrack(player.audio)
+            pc.addTrack(self._relay.subscribe(player.audio, buffered=False))
         else:
             pc.addTransceiver("audio", direction="recvonly")
         if self.send_video and player is not None and player.video is not None:
-            pc.addTrack(player.video)
+            pc.addTrack(self._relay.subscribe(player.video, buffered=False))
         elif self._video:
             pc.addTransceiver("video", direction="recvonly")
         if offering:

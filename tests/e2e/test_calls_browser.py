@@ -390,11 +390,12 @@ async def test_browser_agent_calls_a_python_customer(
             assert time.monotonic() < deadline, "the Python customer did not take the ICE restart"
             await asyncio.sleep(0.1)
         await wait_for_packets(peer, 150)  # 3 s of the agent's audio, on the fresh connection
-        # the agent's connection restarted in place. (Only the agent -> Python direction is
-        # checked after the restart: CallPeer reuses its player's track on the fresh
-        # connection, but aiortc stopped that track with the old connection's sender.)
+        # the agent's connection restarted in place, and the Python side still sends: its
+        # player feeds every new connection through its own relay subscription
         assert (await stats(agent))["pcId"] == agent_pc
         await wait_rising(agent, "sent", key="audio")  # outbound: bytes the agent sends
+        await wait_rising(agent, "audio")  # inbound: the Python customer's tone, after the restart
+        await wait_rising(agent, "audio", key="energy")
         await expect(call_state(agent)).to_have_attribute("data-state", "connected")
         await agent.locator(part("call-hangup")).click()
         ended = await peer.wait_ended(timeout=10)
