@@ -8,7 +8,8 @@ pair, as the WebRTC tests do), two real Chromium pages with fake audio:
   ``totalSamplesReceived`` > 0); the figure is the later of the two, minus t0.
 * reference: the same two browsers, a minimal page pair with no product code: the caller
   has its microphone, the callee takes its microphone at t0, then offer/answer are handed
-  across directly (no server), trickle-free.
+  across directly (no server; complete SDPs, which with host candidates only costs
+  nothing). Both pairs of pages are kept across calls, so neither pays page loads.
 
 Also: after a customer page reload mid-call, the time from the reload to audio decoded
 again on both ends.
@@ -104,6 +105,10 @@ async function answer(desc) {
   return window.pc.localDescription.toJSON();
 }
 async function finish(desc) { await window.pc.setRemoteDescription(desc); }
+function hangup() {
+  window.pc.close(); window.pc = null;
+  for (const t of window.stream.getTracks()) t.stop();
+}
 </script>"""
 
 
@@ -139,24 +144,27 @@ def stats(values: list[float]) -> dict[str, float]:
     }
 
 
-async def reference_call(browser: Any, url: str) -> float:
-    caller_ctx, callee_ctx = await browser.new_context(), await browser.new_context()
-    try:
-        caller, callee = await caller_ctx.new_page(), await callee_ctx.new_page()
-        await asyncio.gather(caller.goto(url), callee.goto(url))
-        await caller.evaluate("prepare()")  # the caller already has its microphone
-        t0 = time.time() * 1000
-        await callee.evaluate("prepare()")
-        offer = await caller.evaluate("offer()")
-        answer = await callee.evaluate("(d) => answer(d)", offer)
-        await caller.evaluate("(d) => finish(d)", answer)
-        ends = await asyncio.gather(
-            *(p.evaluate(FIRST_AUDIO_JS, "() => window.pc") for p in (caller, callee))
-        )
-        return max(ends) - t0
-    finally:
-        await caller_ctx.close()
-        await callee_ctx.close()
+async def reference_pages(browser: Any, url: str) -> tuple[Any, Any]:
+    """The reference caller and callee, each in its own context, kept for every call (as DCS's are)."""
+    pages = []
+    for _ in range(2):
+        page = await (await browser.new_context()).new_page()
+        await page.goto(url)
+        pages.append(page)
+    return pages[0], pages[1]
+
+
+async def reference_call(caller: Any, callee: Any) -> float:
+    await caller.evaluate("prepare()")  # the caller already has its microphone
+    t0 = time.time() * 1000
+    await callee.evaluate("prepare()")
+    offer = await caller.evaluate("offer()")
+    answer = await callee.evaluate("(d) => answer(d)", offer)
+    await caller.evaluate("(d) => finish(d)", answer)
+    ends = await asyncio.gather(*(p.evaluate(FIRST_AUDIO_JS, "() => window.pc") for p in (caller, callee)))
+    for page in (caller, callee):
+        await page.evaluate("hangup()")
+    return max(ends) - t0
 
 
 async def live_session(browser: Any, shop: str) -> tuple[Any, Any, Any, Any]:
@@ -228,10 +236,10 @@ async def run(calls: int) -> dict[str, Any]:
             ref_url = str(ref.make_url("/ref.html"))
             shop_url = str(shop.make_url("")).rstrip("/")
             customer_ctx, agent_ctx, customer, agent = await live_session(browser, shop_url)
-            await reference_call(browser, ref_url)  # warm-up, not counted
-            print("reference warm-up done", flush=True)
+            caller, callee = await reference_pages(browser, ref_url)
+            await reference_call(caller, callee)  # warm-up, not counted
             for _ in range(calls):  # alternate, so both see the same machine
-                results["reference"].append(await reference_call(browser, ref_url))
+                results["reference"].append(await reference_call(caller, callee))
                 results["dcs"].append(await product_call(customer, agent))
             for _ in range(max(3, calls // 4)):
                 results["reload"].append(await reload_reconnect(customer, agent))
