@@ -37,26 +37,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.e2e.conftest import LAUNCH_ARGS as E2E_LAUNCH_ARGS  # noqa: E402
+from tests.netns import SETUP as NETNS_SETUP  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 CHROMIUM = os.environ.get("DCS_CHROMIUM", "/usr/bin/chromium")
-NETNS_SETUP = (
-    "set -e; ip link set lo up; ip link add v0 type veth peer name v1; "
-    "ip addr add 10.99.0.1/24 dev v0; ip addr add 10.99.0.2/24 dev v1; "
-    "ip link set v0 up; ip link set v1 up"
-)
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-sync",
-    "--disable-component-update",
-    "--disable-quic",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-]
+# The pages autoplay the remote audio: "first decoded audio" needs a playing sink.
+LAUNCH_ARGS = [*E2E_LAUNCH_ARGS, "--autoplay-policy=no-user-gesture-required"]
 
 # Resolves with Date.now() when the page's peer connection has decoded audio.
 FIRST_AUDIO_JS = """async (getPc) => {

@@ -150,6 +150,20 @@ async def run_rounds(pairs: list[Pair], arrivals: Arrivals, rounds: int, window:
     return latencies
 
 
+async def measure(
+    pairs: list[Pair], arrivals: Arrivals, rounds: int, window: float, pid: int
+) -> dict[str, Any]:
+    """One warm-up round, then the measured rounds with the server's CPU time around them."""
+    await run_rounds(pairs, arrivals, 1, window)
+    arrivals.clear()
+    cpu0 = cpu_seconds(pid)
+    latencies = await run_rounds(pairs, arrivals, rounds, window)
+    return {
+        "latencies_ms": latencies,
+        "server_cpu_ms_per_msg": (cpu_seconds(pid) - cpu0) * 1000 / len(latencies),
+    }
+
+
 async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]:
     key = SigningKey.generate("bench")
     tmp = Path(tempfile.mkdtemp(prefix="dcs-bench-"))
@@ -202,14 +216,7 @@ async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]
             pairs.append(
                 Pair(lambda k, c=c, sid=sid: c.send(sid, k), lambda k, a=agent, sid=sid: a.send(sid, k))
             )
-        await run_rounds(pairs, arrivals, 1, window)  # warm-up
-        arrivals.clear()
-        cpu0 = cpu_seconds(proc.pid)
-        latencies = await run_rounds(pairs, arrivals, rounds, window)
-        return {
-            "latencies_ms": latencies,
-            "server_cpu_ms_per_msg": (cpu_seconds(proc.pid) - cpu0) * 1000 / len(latencies),
-        }
+        return await measure(pairs, arrivals, rounds, window, proc.pid)
     finally:
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
         proc.terminate()
@@ -243,14 +250,7 @@ async def bench_bare(sessions: int, rounds: int, window: float) -> dict[str, Any
                 return lambda k: c.call("msg", {"room": room, "text": k})
 
             pairs.append(Pair(sender(ends[0], f"room{i}"), sender(ends[1], f"room{i}")))
-        await run_rounds(pairs, arrivals, 1, window)
-        arrivals.clear()
-        cpu0 = cpu_seconds(proc.pid)
-        latencies = await run_rounds(pairs, arrivals, rounds, window)
-        return {
-            "latencies_ms": latencies,
-            "server_cpu_ms_per_msg": (cpu_seconds(proc.pid) - cpu0) * 1000 / len(latencies),
-        }
+        return await measure(pairs, arrivals, rounds, window, proc.pid)
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         proc.terminate()
