@@ -231,8 +231,7 @@ class SessionService:
         recent = self._recent.get(session_id)
         if recent is None:
             recent = self._recent[session_id] = OrderedDict(await self.store.recent_client_ids(session_id))
-            record = await self.store.store.get_session(session_id)
-            self._seq[session_id] = max([record.last_seq if record else 0, *recent.values()])
+            self._seq[session_id] = max([await self.store.stored_last_seq(session_id), *recent.values()])
         return recent
 
     async def _system(self, session: SessionRecord, text: str) -> None:

@@ -108,6 +108,12 @@ class CachedStore:
         await self.writer.drain(session_id)
         return await self.store.message_by_client_id(session_id, client_id)
 
+    async def stored_last_seq(self, session_id: str) -> int:
+        """The highest seq committed for the session (the cached row does not track it)."""
+        await self.writer.drain(session_id)
+        record = await self.store.get_session(session_id)
+        return record.last_seq if record else 0
+
     async def recent_client_ids(self, session_id: str) -> dict[str, int]:
         await self.writer.drain(session_id)
         return await self.store.recent_client_ids(session_id)
