@@ -1,6 +1,7 @@
 // Bundles the browser code into signaling_server/static/, which the server serves:
 //   /widget/dcs-widget.js   the one script a host page loads (IIFE, minified)
 //   /widget/dcs-call.js     the call code (ES module), imported by the widget only when a call starts
+//   /widget/dcs-cobrowse.js the co-browse recorder (ES module), for when co-browse starts
 //   /console/               the agent console page, its script and stylesheet
 import { build } from "esbuild";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -27,6 +28,12 @@ await build({
   ...common,
   entryPoints: [join(here, "src", "call", "widget-entry.js")],
   outfile: join(out, "widget", "dcs-call.js"),
+  format: "esm",
+});
+await build({
+  ...common,
+  entryPoints: [join(here, "src", "cobrowse", "recorder.js")],
+  outfile: join(out, "widget", "dcs-cobrowse.js"),
   format: "esm",
 });
 await build({
