@@ -24,9 +24,9 @@ from playwright.async_api import Page, expect
 from dcs_sdk import DcsClient, PageInfo
 from dcs_sdk.rtc import CallPeer
 from tests import netns
+from tests.e2e.pages import W, part, send_from_console, send_from_widget
 from tests.integration.test_rtc_python_peer import analyse, wait_for_packets, write_tone
 
-W = "#dcs-widget-root"  # the widget's shadow host; Playwright's CSS pierces open shadow roots
 CALL_TIMEOUT_MS = 15_000
 PYTHON_TONE_HZ = 660
 
@@ -80,10 +80,6 @@ WATCH_STATES_JS = """
 """
 
 
-def part(name: str, scope: str = "") -> str:
-    return f"{scope} [data-part='{name}']".strip()
-
-
 def call_state(page: Page, scope: str = "") -> Any:
     return page.locator(part("call-state", scope)).locator("visible=true")
 
@@ -123,18 +119,6 @@ async def audio_energy_over(page: Page, seconds: float) -> float:
     after = await stats(page)
     assert after["pcId"] == before["pcId"]
     return float(after["audio"]["energy"] - before["audio"]["energy"])
-
-
-async def send_from_widget(page: Page, text: str) -> None:
-    box = page.locator(part("input", W))
-    await box.fill(text)
-    await box.press("Enter")
-
-
-async def send_from_console(page: Page, text: str) -> None:
-    box = page.locator(part("input"))
-    await box.fill(text)
-    await box.press("Enter")
 
 
 async def chat_both_ways(customer: Page, agent: Page, tag: str) -> None:

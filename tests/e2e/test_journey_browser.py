@@ -12,11 +12,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-W = "#dcs-widget-root"  # the widget's shadow host; Playwright's CSS pierces open shadow roots
-
-
-def part(name: str, scope: str = "") -> str:
-    return f"{scope} [data-part='{name}']".strip()
+from tests.e2e.pages import W, part, send_from_console, send_from_widget
 
 
 async def widget_messages(page: Page) -> list[dict[str, Any]]:
@@ -35,18 +31,6 @@ async def assert_each_once(page: Page) -> list[dict[str, Any]]:
     assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)), f"messages out of order or twice: {seqs}"
     assert seqs == list(range(1, len(seqs) + 1)), f"a message is missing: {seqs}"
     return messages
-
-
-async def send_from_widget(page: Page, text: str) -> None:
-    box = page.locator(part("input", W))
-    await box.fill(text)
-    await box.press("Enter")
-
-
-async def send_from_console(page: Page, text: str) -> None:
-    box = page.locator(part("input"))
-    await box.fill(text)
-    await box.press("Enter")
 
 
 async def test_customer_to_agent_journey(browser: Any, shop_url: str) -> None:
