@@ -24,6 +24,9 @@ INSERT = (
     " (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Every SQLite connection of the store: WAL lets readers run beside the writer, and NORMAL
+# syncs at checkpoints rather than at each commit.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000")
 BUMP_SEQ = "UPDATE dcs_sessions SET last_seq = ? WHERE id = ? AND last_seq < ?"
 
 
@@ -40,14 +43,7 @@ class SqliteMessageSink:
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            pragmas = (
-                "journal_mode=WAL",
-                "synchronous=NORMAL",
-                "foreign_keys=ON",
-                "busy_timeout=5000",
-                "wal_autocheckpoint=0",
-            )
-            for pragma in pragmas:
+            for pragma in (*SQLITE_PRAGMAS, "wal_autocheckpoint=0"):
                 conn.execute(f"PRAGMA {pragma}")
             self._conn = conn
         return self._conn

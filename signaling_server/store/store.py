@@ -20,13 +20,12 @@ from dcs_sdk.protocol import SessionState
 
 from . import schema
 from .records import MessageRecord, SessionRecord
-from .sqlite_sink import SqliteMessageSink
+from .sqlite_sink import SQLITE_PRAGMAS, SqliteMessageSink
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL lets readers run beside the writer; NORMAL syncs at checkpoints, not each commit.
     cur = dbapi_conn.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
+    for pragma in SQLITE_PRAGMAS:
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
