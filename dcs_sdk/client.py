@@ -40,6 +40,9 @@ PUSHED = (
     Event.SESSION_REVOKED,
     Event.CALL_STATE,
     Event.RTC_SIGNAL,
+    Event.COBROWSE_STATE,
+    Event.COBROWSE_SIGNAL,
+    Event.COBROWSE_DATA,
     Event.ERROR,
 )
 

@@ -23,6 +23,7 @@ MAX_TEXT_CHARS: Final = 4000
 MAX_EVENT_BYTES: Final = 16_384
 MAX_COMMENT_CHARS: Final = 2000
 MAX_URL_CHARS: Final = 2048
+MAX_FRAME_CHARS: Final = 12_000  # one co-browse frame (or piece of one) through the server
 
 
 class Event(StrEnum):
@@ -50,6 +51,12 @@ class Event(StrEnum):
     CALL_MEDIA = "call.media"  # report own media state (connecting/connected/reconnecting, mute)
     CALL_HANGUP = "call.hangup"  # end the call
     RTC_SIGNAL = "rtc.signal"  # SDP description or ICE candidate, relayed to the other side
+    # co-browse (the customer's page, seen and guided by the agent holding the session)
+    COBROWSE_REQUEST = "cobrowse.request"  # agent: ask to see the page, or for control
+    COBROWSE_CONSENT = "cobrowse.consent"  # customer: share (asked or not) / grant control, or not
+    COBROWSE_STOP = "cobrowse.stop"  # either: stop at once
+    COBROWSE_SIGNAL = "cobrowse.signal"  # the co-browse data channel's SDP/ICE, relayed
+    COBROWSE_DATA = "cobrowse.data"  # a co-browse frame through the server, when no peer path exists
     # server -> client
     SESSION_STATE = "session.state"  # the session's state, queue position, agent
     CHAT_MESSAGE = "chat.message"  # a sequenced message
@@ -58,6 +65,7 @@ class Event(StrEnum):
     SESSION_HANDOFF = "session.handoff"  # agents: full context of a session they hold
     SESSION_REVOKED = "session.revoked"  # agents: a session left them (transfer, taken)
     CALL_STATE = "call.state"  # the call's state, pushed to both sides
+    COBROWSE_STATE = "cobrowse.state"  # the co-browse's state, pushed to both sides
     ERROR = "error"  # an event without ack failed
 
 
@@ -103,6 +111,18 @@ class CallState(StrEnum):
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
     ENDED = "ended"
+
+
+class CobrowseState(StrEnum):
+    REQUESTED = "requested"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class ControlState(StrEnum):
+    OFF = "off"
+    REQUESTED = "requested"
+    GRANTED = "granted"
 
 
 class Presence(StrEnum):
@@ -229,18 +249,56 @@ class IceCandidate(Payload):
     usernameFragment: Annotated[str, StringConstraints(max_length=256)] | None = None  # noqa: N815
 
 
-class RtcSignal(Payload):
-    session_id: SessionId
-    call_id: CallId
+PcId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+
+
+class SignalBody(Payload):
+    """An SDP description or an ICE candidate for the other side's RTCPeerConnection."""
+
     # Identifies the sender's RTCPeerConnection: a new pc_id (a reloaded page) tells the
     # other side to start a fresh connection instead of renegotiating the old one.
-    pc_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = None
+    pc_id: PcId | None = None
     description: SdpDescription | None = None
     candidate: IceCandidate | None = None
 
 
+class RtcSignal(SignalBody):
+    session_id: SessionId
+    call_id: CallId
+
+
 class RtcConfig(Payload):
     session_id: SessionId
+
+
+CobrowseId = Annotated[str, StringConstraints(pattern=r"^cob_[A-Za-z0-9_-]{8,40}$")]
+
+
+class CobrowseRequest(Payload):
+    session_id: SessionId
+    control: bool = False  # False: to see the page; True: to control a page already shared
+
+
+class CobrowseConsent(Payload):
+    session_id: SessionId
+    scope: Literal["view", "control"]
+    accept: bool
+
+
+class CobrowseRef(Payload):
+    session_id: SessionId
+    cobrowse_id: CobrowseId
+
+
+class CobrowseSignal(SignalBody):
+    session_id: SessionId
+    cobrowse_id: CobrowseId
+
+
+class CobrowseData(Payload):
+    session_id: SessionId
+    cobrowse_id: CobrowseId
+    frame: Annotated[str, StringConstraints(min_length=1, max_length=MAX_FRAME_CHARS)]
 
 
 # Which model validates which client -> server event.
@@ -264,6 +322,11 @@ INBOUND: Final[dict[Event, type[Payload]]] = {
     Event.CALL_MEDIA: CallMedia,
     Event.CALL_HANGUP: CallRef,
     Event.RTC_SIGNAL: RtcSignal,
+    Event.COBROWSE_REQUEST: CobrowseRequest,
+    Event.COBROWSE_CONSENT: CobrowseConsent,
+    Event.COBROWSE_STOP: CobrowseRef,
+    Event.COBROWSE_SIGNAL: CobrowseSignal,
+    Event.COBROWSE_DATA: CobrowseData,
 }
 
 # Which roles may send which client -> server event (checked before anything else).
@@ -290,9 +353,18 @@ ALLOWED_ROLES: Final[dict[Event, frozenset[Role]]] = {
             Event.CALL_MEDIA,
             Event.CALL_HANGUP,
             Event.RTC_SIGNAL,
+            Event.COBROWSE_STOP,
+            Event.COBROWSE_SIGNAL,
+            Event.COBROWSE_DATA,
         )
     },
+    Event.COBROWSE_REQUEST: frozenset({Role.AGENT}),
+    Event.COBROWSE_CONSENT: frozenset({Role.CUSTOMER}),
 }
+
+# Events with their own, larger rate budget: co-browse frames and signaling come in bursts
+# (a snapshot through the relay is many frames) and must not starve chat.
+BULK_EVENTS: Final = frozenset({Event.COBROWSE_DATA, Event.COBROWSE_SIGNAL})
 
 
 def ok(**data: Any) -> dict[str, Any]:

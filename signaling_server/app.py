@@ -15,6 +15,7 @@ from dcs_sdk.assistant import Assistant, load_assistant
 from dcs_sdk.tokens import SigningKey
 
 from .auth import Authenticator, build_authenticator, ensure_demo_key
+from .cobrowse import CobrowseService
 from .config import Config
 from .events import EventGateway, SioNotifier
 from .routing import Router
@@ -91,7 +92,8 @@ def _lifecycle(config: Config, assistant: Assistant | None, authenticator: Authe
             default_queue=config.default_queue,
         )
         signaling = SignalingService(cached, SioNotifier(app[SIO]), config)
-        service.calls = signaling
+        cobrowse = CobrowseService(cached, SioNotifier(app[SIO]))
+        service.companions.update(call=signaling, cobrowse=cobrowse)
         await service.restore()
         if authenticator.jwks is not None:
             await authenticator.jwks.refresh(force=True)
@@ -99,6 +101,7 @@ def _lifecycle(config: Config, assistant: Assistant | None, authenticator: Authe
             app[SIO],
             service,
             signaling,
+            cobrowse,
             authenticator,
             rate_burst=config.rate_burst,
             rate_per_s=config.rate_per_s,

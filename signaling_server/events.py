@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from dcs_sdk.exceptions import ProtocolError, TokenError
 from dcs_sdk.protocol import (
     ALLOWED_ROLES,
+    BULK_EVENTS,
     INBOUND,
     MAX_EVENT_BYTES,
     ErrorCode,
@@ -31,6 +32,7 @@ from dcs_sdk.protocol import (
 from dcs_sdk.tokens import Claims
 
 from .auth import Authenticator
+from .cobrowse import CobrowseService
 from .sessions import SessionService
 from .signaling import SignalingService
 
@@ -59,10 +61,19 @@ class TokenBucket:
         return True
 
 
+# Co-browse frames and their signaling come in bursts (a snapshot through the relay is
+# many frames): they draw on a budget of their own, this many times the chat budget.
+BULK_FACTOR = 8
+
+
 @dataclass
 class Connection:
     claims: Claims
     bucket: TokenBucket
+    bulk: TokenBucket
+
+    def budget_for(self, event: str) -> TokenBucket:
+        return self.bulk if event in BULK_EVENTS else self.bucket
 
 
 class SioNotifier:
@@ -87,6 +98,7 @@ class EventGateway:
         sio: socketio.AsyncServer,
         service: SessionService,
         signaling: SignalingService,
+        cobrowse: CobrowseService,
         authenticator: Authenticator,
         *,
         rate_burst: int,
@@ -119,6 +131,11 @@ class EventGateway:
             Event.CALL_MEDIA: signaling.media,
             Event.CALL_HANGUP: signaling.hangup,
             Event.RTC_SIGNAL: signaling.relay,
+            Event.COBROWSE_REQUEST: cobrowse.request,
+            Event.COBROWSE_CONSENT: cobrowse.consent,
+            Event.COBROWSE_STOP: cobrowse.stop,
+            Event.COBROWSE_SIGNAL: cobrowse.relay_signal,
+            Event.COBROWSE_DATA: cobrowse.relay_data,
         }
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
@@ -133,7 +150,11 @@ class EventGateway:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code, "message": exc.message}
             ) from exc
-        self.connections[sid] = Connection(claims, TokenBucket(self.rate_burst, self.rate_per_s))
+        self.connections[sid] = Connection(
+            claims,
+            TokenBucket(self.rate_burst, self.rate_per_s),
+            TokenBucket(self.rate_burst * BULK_FACTOR, self.rate_per_s * BULK_FACTOR),
+        )
         if claims.role in (Role.AGENT, Role.SUPERVISOR):
             await self.service.agent_connected(sid, claims)
 
@@ -156,7 +177,7 @@ class EventGateway:
             return error(ErrorCode.INTERNAL, "Something went wrong on our side; please try again.")
 
     async def _handle(self, event: str, sid: str, conn: Connection, args: tuple[Any, ...]) -> dict[str, Any]:
-        if not conn.bucket.take():
+        if not conn.budget_for(event).take():
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many events; slow down and retry shortly.")
         data = args[0] if len(args) == 1 else None
         if len(args) > 1:

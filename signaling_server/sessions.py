@@ -73,8 +73,9 @@ class Notifier(Protocol):
     async def leave_room(self, sid: str, room: str) -> None: ...
 
 
-class CallDirectory(Protocol):
-    """What the session service needs from the call signaling (signaling.py)."""
+class LiveCompanion(Protocol):
+    """A feature that lives beside a live session (calls, co-browse): what is under way
+    shows in session.start's ack and the agent's handoff, and it ends with the session."""
 
     def current(self, session_id: str) -> dict[str, Any] | None: ...
 
@@ -106,14 +107,15 @@ class SessionService:
         self._assistant_locks: dict[str, asyncio.Lock] = {}
         self._agent_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.calls: CallDirectory | None = None
+        # by the key they show under in acks and handoffs: "call", "cobrowse"
+        self.companions: dict[str, LiveCompanion] = {}
 
-    def _call_of(self, session_id: str) -> dict[str, Any] | None:
-        return self.calls.current(session_id) if self.calls else None
+    def _companions_of(self, session_id: str) -> dict[str, dict[str, Any] | None]:
+        return {key: companion.current(session_id) for key, companion in self.companions.items()}
 
     async def _left_live(self, session_id: str) -> None:
-        if self.calls is not None:
-            await self.calls.session_left_live(session_id)
+        for companion in self.companions.values():
+            await companion.session_left_live(session_id)
 
     # lifecycle
 
@@ -275,7 +277,7 @@ class SessionService:
         return ok(
             session=self._wire(fresh),
             messages=[m.to_wire() for m in messages],
-            call=self._call_of(record.id),
+            **self._companions_of(record.id),
         )
 
     async def send(self, sid: str, claims: Claims, p: ChatSend) -> dict[str, Any]:
@@ -687,7 +689,7 @@ class SessionService:
                 "unmatched": record.understanding.get("unmatched", 0),
             },
             "transcript": [m.to_wire() for m in transcript],
-            "call": self._call_of(record.id),
+            **self._companions_of(record.id),
             "queued_at": int(record.queued_at * 1000) if record.queued_at else None,
             "accepted_at": int(record.accepted_at * 1000) if record.accepted_at else None,
         }

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from dcs_sdk.exceptions import ProtocolError
 from dcs_sdk.protocol import (
     CallAnswer,
     CallInvite,
@@ -24,15 +23,14 @@ from dcs_sdk.protocol import (
     CallState,
     ErrorCode,
     Event,
-    Role,
     RtcConfig,
     RtcSignal,
-    SessionState,
     ok,
 )
 from dcs_sdk.tokens import Claims, turn_credentials
 
 from .config import Config
+from .participants import fail, live_member, signal_payload, who
 from .sessions import Notifier, session_room
 from .store import SessionRecord
 from .store.cached import CachedStore
@@ -67,14 +65,6 @@ class Call:
         }
 
 
-def _fail(code: ErrorCode, message: str) -> ProtocolError:
-    return ProtocolError(code.value, message)
-
-
-def _who(claims: Claims) -> dict[str, str]:
-    return {"role": claims.role.value, "id": claims.sub, "name": claims.name}
-
-
 class SignalingService:
     def __init__(self, store: CachedStore, notifier: Notifier, config: Config) -> None:
         self.store = store
@@ -83,23 +73,12 @@ class SignalingService:
         self.calls: dict[str, Call] = {}  # by session id: one call at a time per session
 
     async def _live_session(self, claims: Claims, session_id: str) -> SessionRecord:
-        """The session, if this sender is its customer or the agent holding it, and it is live."""
-        record = await self.store.get_session(session_id)
-        if record is None:
-            raise _fail(ErrorCode.NOT_FOUND, "There is no such session.")
-        member = (claims.role is Role.CUSTOMER and record.customer_id == claims.sub) or (
-            claims.role is Role.AGENT and record.agent_id == claims.sub
-        )
-        if not member:
-            raise _fail(ErrorCode.FORBIDDEN, "Only the customer and the agent of a session can call.")
-        if record.state is not SessionState.LIVE:
-            raise _fail(ErrorCode.WRONG_STATE, "Calls need a live session with an agent.")
-        return record
+        return await live_member(self.store, claims, session_id, doing="call")
 
     def _call(self, session_id: str, call_id: str) -> Call:
         call = self.calls.get(session_id)
         if call is None or call.call_id != call_id or call.state is CallState.ENDED:
-            raise _fail(ErrorCode.NOT_FOUND, "There is no such call in this session.")
+            raise fail(ErrorCode.NOT_FOUND, "There is no such call in this session.")
         return call
 
     async def _push(self, call: Call) -> None:
@@ -110,7 +89,8 @@ class SignalingService:
         return call.to_wire() if call and call.state is not CallState.ENDED else None
 
     async def config_for(self, sid: str, claims: Claims, p: RtcConfig) -> dict[str, Any]:
-        await self._live_session(claims, p.session_id)
+        # calls and co-browse's data channel both connect with these
+        await live_member(self.store, claims, p.session_id, doing="connect peer to peer")
         servers: list[dict[str, Any]] = []
         if self.config.stun_urls:
             servers.append({"urls": list(self.config.stun_urls)})
@@ -131,12 +111,12 @@ class SignalingService:
         await self._live_session(claims, p.session_id)
         existing = self.calls.get(p.session_id)
         if existing is not None and existing.state is not CallState.ENDED:
-            raise _fail(ErrorCode.WRONG_STATE, "A call is already under way in this session.")
+            raise fail(ErrorCode.WRONG_STATE, "A call is already under way in this session.")
         call = Call(
             call_id=f"call_{secrets.token_urlsafe(12)}",
             session_id=p.session_id,
             video=p.video,
-            inviter=_who(claims),
+            inviter=who(claims),
         )
         self.calls[p.session_id] = call
         await self._push(call)
@@ -146,9 +126,9 @@ class SignalingService:
         await self._live_session(claims, p.session_id)
         call = self._call(p.session_id, p.call_id)
         if call.state is not CallState.RINGING:
-            raise _fail(ErrorCode.WRONG_STATE, "This call is not ringing any more.")
+            raise fail(ErrorCode.WRONG_STATE, "This call is not ringing any more.")
         if call.inviter["id"] == claims.sub and call.inviter["role"] == claims.role.value:
-            raise _fail(ErrorCode.FORBIDDEN, "The other side answers a call, not its caller.")
+            raise fail(ErrorCode.FORBIDDEN, "The other side answers a call, not its caller.")
         if p.accept:
             call.state = CallState.CONNECTING
         else:
@@ -160,7 +140,7 @@ class SignalingService:
         await self._live_session(claims, p.session_id)
         call = self._call(p.session_id, p.call_id)
         if call.state is CallState.RINGING:
-            raise _fail(ErrorCode.WRONG_STATE, "The call has not been answered yet.")
+            raise fail(ErrorCode.WRONG_STATE, "The call has not been answered yet.")
         call.media[claims.role.value] = {"state": p.state.value, "audio": p.audio, "video": p.video}
         states = {m["state"] for m in call.media.values()}
         if CallState.RECONNECTING.value in states:
@@ -182,19 +162,8 @@ class SignalingService:
         await self._live_session(claims, p.session_id)
         call = self._call(p.session_id, p.call_id)
         if call.state is CallState.RINGING:
-            raise _fail(ErrorCode.WRONG_STATE, "Signal after the call is answered.")
-        if (p.description is None) == (p.candidate is None):
-            raise _fail(ErrorCode.BAD_PAYLOAD, "A signal carries either a description or a candidate.")
-        payload: dict[str, Any] = {
-            "session_id": p.session_id,
-            "call_id": p.call_id,
-            "pc_id": p.pc_id,
-            "from": _who(claims),
-        }
-        if p.description is not None:
-            payload["description"] = p.description.model_dump()
-        if p.candidate is not None:
-            payload["candidate"] = p.candidate.model_dump()
+            raise fail(ErrorCode.WRONG_STATE, "Signal after the call is answered.")
+        payload = signal_payload(p, claims, session_id=p.session_id, call_id=p.call_id)
         await self.notifier.emit(Event.RTC_SIGNAL, payload, room=session_room(p.session_id), skip_sid=sid)
         return ok()
 

@@ -19,6 +19,16 @@ export const Event = Object.freeze({
   CALL_MEDIA: "call.media",
   CALL_HANGUP: "call.hangup",
   RTC_SIGNAL: "rtc.signal",
+  COBROWSE_REQUEST: "cobrowse.request",
+  COBROWSE_CONSENT: "cobrowse.consent",
+  COBROWSE_STOP: "cobrowse.stop",
+  COBROWSE_SIGNAL: "cobrowse.signal",
+  COBROWSE_DATA: "cobrowse.data",
+  COBROWSE_REQUEST: "cobrowse.request",
+  COBROWSE_CONSENT: "cobrowse.consent",
+  COBROWSE_STOP: "cobrowse.stop",
+  COBROWSE_SIGNAL: "cobrowse.signal",
+  COBROWSE_DATA: "cobrowse.data",
   SESSION_STATE: "session.state",
   CHAT_MESSAGE: "chat.message",
   QUEUE_SNAPSHOT: "queue.snapshot",
@@ -26,6 +36,8 @@ export const Event = Object.freeze({
   SESSION_HANDOFF: "session.handoff",
   SESSION_REVOKED: "session.revoked",
   CALL_STATE: "call.state",
+  COBROWSE_STATE: "cobrowse.state",
+  COBROWSE_STATE: "cobrowse.state",
   ERROR: "error",
 });
 
@@ -42,6 +54,12 @@ export const CallState = Object.freeze({
   CONNECTING: "connecting",
   CONNECTED: "connected",
   RECONNECTING: "reconnecting",
+  ENDED: "ended",
+});
+
+export const CobrowseState = Object.freeze({
+  REQUESTED: "requested",
+  ACTIVE: "active",
   ENDED: "ended",
 });
 
