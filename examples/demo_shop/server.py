@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -34,9 +35,13 @@ def add_shop_routes(app: web.Application, key: SigningKey, *, issuer: str, audie
 
     for path in rendered:
         app.router.add_get(path, page)
-    app.router.add_get("/shop/shop.css", _css)
+    for asset in ("shop.css", "shop.js"):
+        app.router.add_get(f"/shop/{asset}", _asset(asset))
     app.router.add_get("/api/dcs-token", token_handler(key, issuer=issuer, audience=audience))
 
 
-async def _css(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(PAGES_DIR / "shop.css")
+def _asset(name: str) -> Any:
+    async def serve(_request: web.Request) -> web.FileResponse:
+        return web.FileResponse(PAGES_DIR / name)
+
+    return serve
