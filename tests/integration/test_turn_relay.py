@@ -10,9 +10,6 @@ call can still be hung up.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,81 +20,29 @@ from aiortc.contrib.media import MediaPlayer
 from dcs_sdk import DcsError, Event
 from dcs_sdk.rtc import CallPeer
 from signaling_server import Config
-from tests import netns
+from tests import netns, turn
 from tests.conftest import IN_CI, Connect
 from tests.integration.test_rtc_python_peer import live_pair, wait_for_packets, write_tone
-
-TURN_SECRET = "turn-test-secret"
-TURN_IP = "10.99.0.1"
-TURN_PORT = 3478
+from tests.turn import TURN_SECRET, TURN_URL
 
 
 @pytest.fixture
 async def coturn(tmp_path: Path) -> AsyncIterator[Path]:
     """coturn on 10.99.0.1:3478 (inside the test's namespace), REST-secret auth; yields its log."""
-    binary = shutil.which("turnserver")
-    if binary is None:
-        if IN_CI:
-            pytest.fail("coturn (turnserver) is required under CI: make system-deps installs it")
-        pytest.skip("coturn is not installed (apt-get install coturn)")
-    log = tmp_path / "turn.log"
-    proc = await asyncio.create_subprocess_exec(
-        binary,
-        "-n",
-        "--listening-ip",
-        TURN_IP,
-        "--relay-ip",
-        TURN_IP,
-        "--listening-port",
-        str(TURN_PORT),
-        "--use-auth-secret",
-        "--static-auth-secret",
-        TURN_SECRET,
-        "--realm",
-        "dcs.test",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--fingerprint",
-        "--min-port",
-        "49160",
-        "--max-port",
-        "49260",
-        "--log-file",
-        str(log),
-        "--simple-log",
-        "--pidfile",
-        str(tmp_path / "turn.pid"),
-        "--db",
-        str(tmp_path / "turndb"),
-        "--verbose",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 10
-        while not _listening(TURN_IP, TURN_PORT):
-            assert proc.returncode is None, "coturn exited at start"
-            assert time.monotonic() < deadline, "coturn did not start listening"
-            await asyncio.sleep(0.1)
-        yield log
-    finally:
-        proc.terminate()
-        await proc.wait()
-
-
-def _listening(host: str, port: int) -> bool:
-    # coturn also listens on TCP; a TCP connect tells us it is up without sending STUN
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex((host, port)) == 0
+        async with turn.coturn(tmp_path) as log:
+            yield log
+    except turn.CoturnMissing as exc:
+        if IN_CI:
+            pytest.fail(f"{exc}: it is required under CI")
+        pytest.skip(str(exc))
 
 
 def turn_config(config: Config, *, secret: str = TURN_SECRET, ttl_s: int = 600) -> Config:
     return replace(
         config,
         stun_urls=(),
-        turn_urls=(f"turn:{TURN_IP}:{TURN_PORT}?transport=udp",),
+        turn_urls=(TURN_URL,),
         turn_secret=secret,
         turn_ttl_s=ttl_s,
         ice_transport_policy="relay",
