@@ -32,6 +32,7 @@ lint: deps  ## ruff (lint + format check) and mypy (strict) on the packages
 bench: deps build system-deps  ## run every benchmark; figures go to bench/results/
 	$(PY) bench/chat_latency.py
 	$(PY) bench/call_setup.py
+	$(PY) bench/cobrowse.py
 
 build: $(WIDGET_OUT)  ## bundle the widget and the console with esbuild
 

@@ -36,12 +36,18 @@ DEMO_KEY = web.AppKey("demo_key", SigningKey)
 # What the console's sign-in offers (demo agents); set by signaling_server.demo.
 CONSOLE_SETTINGS = web.AppKey("console_settings", dict[str, Any])
 
-# The console renders untrusted customer content: no inline script or style, nothing from
-# other origins, no plug-ins, no framing by others.
+# The console renders untrusted customer content: no inline script, nothing from other
+# origins, no plug-ins, no framing by others, no framing of anything by URL.
+# style-src allows 'unsafe-inline' for the co-browse view alone: it rebuilds the customer's
+# page (its <style> elements and style attributes) in an about:blank iframe, which inherits
+# this policy, and without it the page shows unstyled. That iframe is sandboxed without
+# scripts, and the console's own code never parses markup (text nodes and CSSOM only), so
+# inline styles cannot come from anywhere else; what a style could fetch stays limited to
+# this origin and data: (img-src, font-src via default-src).
 CONSOLE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
-    "img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self' ws: wss:; img-src 'self' data:; frame-src 'none'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
 

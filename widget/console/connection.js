@@ -20,6 +20,9 @@ const PUSHED = [
   Event.ERROR,
   Event.CALL_STATE,
   Event.RTC_SIGNAL,
+  Event.COBROWSE_STATE,
+  Event.COBROWSE_SIGNAL,
+  Event.COBROWSE_DATA,
 ];
 
 export function createConnection({ getToken, firstToken = null }) {

@@ -16,6 +16,7 @@ import { createStore } from "./store.js";
 import { createActions, forgetPresence } from "./actions.js";
 import { createSync } from "./sync.js";
 import { createCalls } from "./call.js";
+import { createCobrowse } from "./cobrowse.js";
 import { createSignIn } from "./views/signin.js";
 import { createNotice } from "./views/notice.js";
 import { createWorkspace } from "./views/workspace.js";
@@ -82,10 +83,12 @@ async function main() {
     const actions = createActions({ conn, store, notify: notice.say });
     const apply = createSync({ store, actions, notify: notice.say });
     const calls = createCalls({ conn, store, notify: notice.say });
+    const cobrowse = createCobrowse({ conn, store, notify: notice.say });
     const workspace = createWorkspace({
       store,
       actions,
       calls,
+      cobrowse,
       notice,
       provisionalName: provisionalName(config, credential),
       onSignOut: signOut,
@@ -104,6 +107,7 @@ async function main() {
     conn.on("state", (state) => store.setConnection(state));
     conn.on("push", apply);
     conn.on("push", calls.onPush); // after apply: a handoff's session is held by then
+    conn.on("push", cobrowse.onPush);
     conn.on("connected", () => actions.resume());
     conn.on("refused", ({ code, message }) => {
       stop();
@@ -119,6 +123,7 @@ async function main() {
         notice.destroy();
         workspace.destroy();
         calls.destroy();
+        cobrowse.destroy();
         store.reset();
       },
     };

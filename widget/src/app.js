@@ -2,6 +2,7 @@
 // events the host page can listen to. Connects lazily: on first open, or at once when a
 // conversation is stored (so a reload or navigation resumes it without a click).
 import { createEmitter } from "./emitter.js";
+import { SessionState } from "./protocol.js";
 import { createStorage } from "./storage.js";
 import { createSessionModel } from "./session.js";
 import { createTransport } from "./transport.js";
@@ -9,6 +10,7 @@ import { createChat } from "./chat.js";
 import { createView } from "./ui/view.js";
 import { watchPages } from "./pageviews.js";
 import { createCallHook } from "./callhook.js";
+import { createCobrowseHook } from "./cobrowsehook.js";
 
 export function createApp(config) {
   const events = createEmitter();
@@ -26,12 +28,33 @@ export function createApp(config) {
     onChange: () => view && view.render(),
     notice: (text) => model.notice(text),
   });
-  const chat = createChat({ transport, model, storage, calls, onError: (err) => events.emit("error", err) });
+  // co-browse: the recorder and its UI load only when co-browse needs them (cobrowsehook.js)
+  const cobrowse = createCobrowseHook({
+    url: config.cobrowseUrl,
+    policy: config.cobrowse,
+    request: (name, payload) => transport.request(name, payload),
+    getSessionId: () => model.id,
+    isLive: () => model.state === SessionState.LIVE,
+    getSlot: () => view && view.cobrowseSlot,
+    getLayer: () => view && view.layer,
+    openPanel: () => setOpen(true),
+    focusPanel: () => view && view.focusInput(),
+    onChange: (state) => {
+      if (view) view.render();
+      events.emit("cobrowse", state);
+    },
+    notice: (text) => model.notice(text),
+  });
+  const chat = createChat({ transport, model, storage, calls, cobrowse, onError: (err) => events.emit("error", err) });
   let stopPages = null;
   let stopped = false;
   let wantOpen = false;
 
-  model.on("state", (session) => events.emit("state", session));
+  model.on("state", (session) => {
+    cobrowse.session(session);
+    events.emit("state", session);
+  });
+  model.on("reset", () => cobrowse.session(null));
   model.on("message", (m) => events.emit("message", m));
 
   function setOpen(open, user = false) {
@@ -49,7 +72,7 @@ export function createApp(config) {
 
   function start() {
     if (stopped) return;
-    view = createView({ title: config.title, model, chat, calls, onToggle: setOpen });
+    view = createView({ title: config.title, model, chat, calls, cobrowse, onToggle: setOpen });
     chat.restorePending();
     const remembered = storage.wasOpen();
     const open = wantOpen || (remembered === null ? config.open : remembered);
@@ -65,10 +88,12 @@ export function createApp(config) {
     setOpen,
     isOpen: () => (view ? view.open : wantOpen),
     send: (text) => chat.send(text),
+    cobrowse,
     getState: () => (stopped ? null : model.session),
     shutdown() {
       if (stopped) return;
       stopped = true;
+      cobrowse.shutdown(); // tells the agent (cobrowse.stop) before the connection goes
       chat.stop();
       if (stopPages) stopPages();
       window.removeEventListener("online", onOnline);

@@ -13,8 +13,9 @@ export function currentPage() {
   };
 }
 
-// calls (optional): {push(name, data), resume(call)}, the first script's call hook (callhook.js)
-export function createChat({ transport, model, storage, onError, calls = null }) {
+// calls (optional): {push(name, data), resume(call)}, the first script's call hook (callhook.js);
+// cobrowse (optional): the same for co-browse (cobrowsehook.js)
+export function createChat({ transport, model, storage, onError, calls = null, cobrowse = null }) {
   let generation = 0; // bumps on every connect and disconnect: stale answers are ignored
   let ready = false;
   let waiting = []; // actions to run once ready
@@ -81,6 +82,7 @@ export function createChat({ transport, model, storage, onError, calls = null })
     lastPageUrl = payload.page.url;
     model.setSession(session);
     if (calls) calls.resume(ack.call || null);
+    if (cobrowse) cobrowse.resume(ack.cobrowse || null);
     for (const m of ack.messages || []) model.addMessage(m, false);
     ready = true;
     model.setConnection(Connection.READY);
@@ -158,6 +160,8 @@ export function createChat({ transport, model, storage, onError, calls = null })
       if (model.addMessage(data, true) && gap) fetchHistorySoon();
     } else if (name === Event.CALL_STATE || name === Event.RTC_SIGNAL) {
       if (calls) calls.push(name, data);
+    } else if (name === Event.COBROWSE_STATE || name === Event.COBROWSE_SIGNAL || name === Event.COBROWSE_DATA) {
+      if (cobrowse) cobrowse.push(name, data);
     } else if (name === Event.CHAT_TYPING) {
       const sender = data.sender || {};
       if (sender.role !== "customer") model.setTyping(sender, !!data.typing);

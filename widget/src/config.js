@@ -1,6 +1,16 @@
 // The widget's configuration: window.DCSConfig (set before the script) wins over the
 // script tag's data-attributes. Must run synchronously while the script executes, because
 // document.currentScript is only set then.
+
+// The site's co-browse policy: window.DCSConfig.cobrowse = {allowInputs: ["note", "order"]}
+// or data-cobrowse-allow-inputs="note,order": the names/ids of inputs the agent may see
+// (every other input is masked on the device) and, with control granted, type into.
+function cobrowsePolicy(given, attribute) {
+  let names = given && typeof given === "object" ? given.allowInputs : attribute;
+  if (typeof names === "string") names = names.split(/[\s,]+/);
+  return { allowInputs: Array.isArray(names) ? names.map((n) => String(n).trim()).filter(Boolean) : [] };
+}
+
 export function readConfig(win = window, doc = document) {
   const script = doc.currentScript || doc.querySelector("script[data-token-url]");
   const data = (script && script.dataset) || {};
@@ -21,10 +31,14 @@ export function readConfig(win = window, doc = document) {
   };
   const open = pick("open");
   const server = String(pick("server") || origin).replace(/\/+$/, "");
+  const widgetUrl = scriptSrc || `${server}/widget/dcs-widget.js`;
   return {
     server,
     // where the call code (dcs-call.js) is loaded from: next to this script
-    callUrl: new URL("dcs-call.js", scriptSrc || `${server}/widget/dcs-widget.js`).href,
+    callUrl: new URL("dcs-call.js", widgetUrl).href,
+    // the co-browse code (dcs-cobrowse.js), also next to this script
+    cobrowseUrl: new URL("dcs-cobrowse.js", widgetUrl).href,
+    cobrowse: cobrowsePolicy(given.cobrowse, data.cobrowseAllowInputs),
     tokenUrl: pick("tokenUrl") || "",
     title: pick("title") || "Help",
     open: open === true || open === "true",

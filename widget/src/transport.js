@@ -5,7 +5,17 @@ import { createEmitter } from "./emitter.js";
 import { Event } from "./protocol.js";
 
 const ACK_TIMEOUT_MS = 10000;
-const PUSHED = [Event.SESSION_STATE, Event.CHAT_MESSAGE, Event.CHAT_TYPING, Event.ERROR, Event.CALL_STATE, Event.RTC_SIGNAL];
+const PUSHED = [
+  Event.SESSION_STATE,
+  Event.CHAT_MESSAGE,
+  Event.CHAT_TYPING,
+  Event.ERROR,
+  Event.CALL_STATE,
+  Event.RTC_SIGNAL,
+  Event.COBROWSE_STATE,
+  Event.COBROWSE_SIGNAL,
+  Event.COBROWSE_DATA,
+];
 
 function fetchToken(tokenUrl) {
   return fetch(tokenUrl, { credentials: "include", headers: { Accept: "application/json" } })

@@ -7,14 +7,16 @@ import { createSessions } from "./sessions.js";
 import { createChat } from "./chat.js";
 import { createHandoff } from "./handoff.js";
 import { createCallView } from "./call.js";
+import { createCobrowseView } from "./cobrowse.js";
 
-export function createWorkspace({ store, actions, calls, notice, provisionalName, onSignOut }) {
+export function createWorkspace({ store, actions, calls, cobrowse, notice, provisionalName, onSignOut }) {
   const header = createHeader({ store, actions, provisionalName, onSignOut });
   const chat = createChat({ store, actions });
   const queue = createQueue({ store, actions, onAccepted: () => chat.focusInput() });
   const sessions = createSessions({ store, onSelect: (id) => store.select(id) });
   const handoff = createHandoff({ store });
   const call = createCallView({ store, calls });
+  const cob = createCobrowseView({ store, cobrowse });
 
   const el = h(
     "div",
@@ -24,7 +26,7 @@ export function createWorkspace({ store, actions, calls, notice, provisionalName
       "div",
       { class: "columns" },
       h("div", { class: "col col--left" }, queue.el, sessions.el),
-      h("main", { class: "col col--main" }, call.el, chat.el),
+      h("main", { class: "col col--main" }, call.el, cob.el, chat.el),
       h("div", { class: "col col--context" }, handoff.el),
     ),
     notice.el,
@@ -33,7 +35,7 @@ export function createWorkspace({ store, actions, calls, notice, provisionalName
   return {
     el,
     destroy() {
-      for (const view of [header, call, chat, queue, sessions, handoff]) view.destroy();
+      for (const view of [header, call, cob, chat, queue, sessions, handoff]) view.destroy();
       el.remove();
     },
   };

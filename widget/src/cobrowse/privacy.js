@@ -26,7 +26,12 @@ export function scrub(text, typing = false) {
   return typing ? out.replace(LAST_WORD, mask) : out;
 }
 
-function allowedInput(element, allowed) {
+// the names/ids of inputs the site lets the agent see (and, with control, type into)
+export function allowedNames(policy = {}) {
+  return new Set(Array.isArray(policy.allowInputs) ? policy.allowInputs.filter((v) => typeof v === "string" && v) : []);
+}
+
+export function allowedInput(element, allowed) {
   if (!element || element.type === "password") return false;
   if (element.closest && element.closest(MASK_SELECTOR)) return false;
   return allowed.has(element.name) || allowed.has(element.id);
@@ -34,7 +39,7 @@ function allowedInput(element, allowed) {
 
 // rrweb record() options for a site's policy: {allowInputs: ["order", "note"]}
 export function recordOptions(policy = {}) {
-  const allowed = new Set(Array.isArray(policy.allowInputs) ? policy.allowInputs : []);
+  const allowed = allowedNames(policy);
   return {
     maskAllInputs: true, // every input goes through maskInputFn, which decides
     maskInputFn: (text, element) =>

@@ -17,3 +17,10 @@ export function startRecording({ policy = {}, emit }) {
     if (stop) stop();
   };
 }
+
+// The page's node behind an id of the current recording (the ids the agent's view uses),
+// or null. rrweb never reuses an id within a page, so an id from an earlier recording of
+// this page finds nothing.
+export function nodeById(id) {
+  return Number.isInteger(id) ? record.mirror.getNode(id) : null;
+}

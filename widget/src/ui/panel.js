@@ -40,9 +40,13 @@ function typingText(senders) {
   return names.length === 1 ? `${names[0]} is typing…` : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are typing…`;
 }
 
-export function createPanel({ title, model, chat, calls, onClose }) {
+export function createPanel({ title, model, chat, calls, cobrowse, onClose }) {
   const status = h("p", { part: "status", class: "status", id: "dcs-status" });
-  const end = h("button", { part: "end", class: "head-btn", type: "button", onclick: () => busy(end, chat.close()) }, "End chat");
+  const endChat = () => {
+    if (cobrowse) cobrowse.stop(); // closing the conversation stops co-browse first
+    return chat.close();
+  };
+  const end = h("button", { part: "end", class: "head-btn", type: "button", onclick: () => busy(end, endChat()) }, "End chat");
   const closeBtn = h("button", { class: "head-btn x", type: "button", "aria-label": "Close chat", title: "Close chat", onclick: onClose }, icon(ICON_CLOSE));
   const header = h(
     "div",
@@ -55,8 +59,12 @@ export function createPanel({ title, model, chat, calls, onClose }) {
   // calls: Call and Video while live; the call code (loaded on demand) renders into callSlot
   const callStart = h("button", { part: "call-start", class: "chip", type: "button", onclick: () => calls.start(false) }, "Call");
   const videoStart = h("button", { part: "video-start", class: "chip", type: "button", onclick: () => calls.start(true) }, "Video");
-  const callRow = h("div", { class: "actions call-row", role: "group", "aria-label": "Call the agent", hidden: true }, callStart, videoStart);
+  // co-browse: the customer may share the page unasked; the co-browse code (loaded on
+  // demand) puts its consent prompts into cobrowseSlot
+  const share = h("button", { part: "cobrowse-share", class: "chip", type: "button", onclick: () => busy(share, cobrowse.share()) }, "Share this page");
+  const callRow = h("div", { class: "actions call-row", role: "group", "aria-label": "With the agent", hidden: true }, callStart, videoStart, share);
   const callSlot = h("div", { class: "call-slot" });
+  const cobrowseSlot = h("div", { class: "cobrowse-slot" });
   const list = createMessageList();
   const typing = h("p", { part: "typing", class: "typing", "aria-live": "polite", hidden: true });
   const chips = h("div", { class: "actions", role: "group", "aria-label": "Suggested replies" });
@@ -86,6 +94,7 @@ export function createPanel({ title, model, chat, calls, onClose }) {
     queue,
     callRow,
     callSlot,
+    cobrowseSlot,
     list.el,
     typing,
     chips,
@@ -144,7 +153,12 @@ export function createPanel({ title, model, chat, calls, onClose }) {
     show(end, !!s && !over);
     show(queue, state === SessionState.QUEUED);
     if (state === SessionState.QUEUED) setText(queue, queueText(s));
-    show(callRow, !!calls && state === SessionState.LIVE && !calls.active);
+    const canCall = !!calls && state === SessionState.LIVE && !calls.active;
+    const canShare = !!cobrowse && state === SessionState.LIVE && cobrowse.state === "idle";
+    show(callStart, canCall);
+    show(videoStart, canCall);
+    show(share, canShare);
+    show(callRow, canCall || canShare);
     show(escalate, state === SessionState.VIRTUAL);
     show(actions, state === SessionState.VIRTUAL);
     renderSuggestions();
@@ -174,6 +188,7 @@ export function createPanel({ title, model, chat, calls, onClose }) {
     list,
     render,
     callSlot,
+    cobrowseSlot,
     focusInput() {
       if (!composer.el.hidden) composer.focus();
       else (csat.form.hidden ? closeBtn : csat.form.querySelector("[tabindex='0']")).focus();

@@ -82,6 +82,7 @@ button{cursor:pointer}
 .call-slot{max-height:60%;overflow-y:auto;flex:none}
 .call-slot>.dcs-call{margin:8px 12px 0}
 .call-slot>.dcs-call[data-call-state=idle]:not(:has(.dcs-call__error:not([hidden]))){display:none}
+.cobrowse-slot{flex:none;max-height:50%;overflow-y:auto}
 @media (max-width:480px){.panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}}
 @media (prefers-reduced-motion:reduce){.launcher{transition:none}}
 `;

@@ -4,12 +4,12 @@ import { mount } from "./mount.js";
 import { createLauncher } from "./launcher.js";
 import { createPanel } from "./panel.js";
 
-export function createView({ title, model, chat, calls, onToggle }) {
+export function createView({ title, model, chat, calls, cobrowse, onToggle }) {
   const { shadow, root, unmount } = mount();
   let open = false;
   let unread = 0;
   const launcher = createLauncher({ onClick: () => onToggle(!open, true) });
-  const panel = createPanel({ title, model, chat, calls, onClose: () => onToggle(false, true) });
+  const panel = createPanel({ title, model, chat, calls, cobrowse, onClose: () => onToggle(false, true) });
   root.append(panel.el, launcher.el);
   const list = panel.list;
 
@@ -55,6 +55,9 @@ export function createView({ title, model, chat, calls, onToggle }) {
       return open;
     },
     callSlot: panel.callSlot, // where the call code renders its UI
+    cobrowseSlot: panel.cobrowseSlot, // where the co-browse code puts its prompts
+    layer: root, // the shadow root's container: the co-browse banner and overlay go here
+    focusInput: () => panel.focusInput(),
     render: () => panel.render(),
     // `user`: opened/closed by a person (move focus), not restored on load
     setOpen(value, user) {

@@ -1,0 +1,270 @@
+"""Co-browse in real Chromium: the demo shop's widget and the agent console, end to end.
+
+Each test runs inside a private network namespace (tests/netns.py). With a local coturn
+handing out relay candidates (a page without camera permission has no usable host
+candidates), the page travels peer to peer over the data channel; without any ICE server
+it must fall back to the server relay and still work.
+
+Canary values typed into masked fields are searched for in everything the customer's
+browser sent (every WebSocket frame and every data-channel message), in the server's log
+records and in the raw bytes of its SQLite database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page, expect
+
+from tests import netns, turn
+from tests.conftest import IN_CI
+from tests.e2e.pages import W, part
+from tests.e2e.test_calls_browser import Contexts, live_session
+
+TIMEOUT_MS = 15_000
+VIEW_IFRAME = f"{part('cobrowse-view')} iframe"
+CANARIES = {
+    "#card": "4111 1111 1111 1111",  # data-dcs-mask
+    "#password": "Canary-Pass-9931",  # a password field
+    "#email": "canary.mail@example.org",  # an input the shop's policy does not allow
+}
+CANARY_TAILS = ("1111 1111", "Pass-99", "canary.mail")  # typed digit by digit: prefixes travel too
+ALLOWED = ("#note", "Leave it with the neighbour")
+
+# Everything the customer's page sends over a data channel is reported to the test.
+TAP_JS = """
+(() => {
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (data) {
+    try { window.__dcsTap(typeof data === "string" ? data : "[binary]"); } catch (_) {}
+    return send.call(this, data);
+  };
+})();
+"""
+
+
+@pytest.fixture
+async def shop_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """The demo shop, with coturn (peer-to-peer tests) or with no ICE server at all (fallback)."""
+    from examples.demo_shop.__main__ import build_app
+
+    fallback = "falls_back" in request.node.name
+    if fallback:
+        monkeypatch.setenv("DCS_ICE_TRANSPORT_POLICY", "relay")  # and no TURN server: no path
+    else:
+        monkeypatch.setenv("DCS_TURN_URLS", turn.TURN_URL)
+        monkeypatch.setenv("DCS_TURN_SECRET", turn.TURN_SECRET)
+    try:
+        async with turn.coturn(tmp_path) if not fallback else contextlib.nullcontext():
+            server = TestServer(build_app(data_dir=str(tmp_path)), host="127.0.0.1")
+            await server.start_server()
+            try:
+                yield str(server.make_url("")).rstrip("/")
+            finally:
+                await server.close()
+    except turn.CoturnMissing as exc:
+        if IN_CI:
+            pytest.fail(f"{exc}: it is required under CI")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+async def contexts(browser: Any, shop_url: str) -> AsyncIterator[Contexts]:
+    made = Contexts(browser)
+    try:
+        yield made
+    finally:
+        for context in made.opened:
+            await context.close()
+
+
+class Sent:
+    """Everything the customer's browser context sent: WebSocket frames and data-channel messages."""
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+
+    async def attach(self, page: Page) -> None:
+        await page.context.expose_function("__dcsTap", lambda data: self.frames.append(str(data)))
+        await page.context.add_init_script(TAP_JS)
+        page.on("websocket", lambda ws: ws.on("framesent", lambda payload: self.frames.append(str(payload))))
+
+    def text(self) -> str:
+        return "\n".join(self.frames)
+
+
+def replay(agent: Page) -> Any:
+    return agent.frame_locator(VIEW_IFRAME)
+
+
+async def click_in_view(agent: Page, selector: str) -> None:
+    """Click, on the console's overlay, where `selector` shows in the replayed page."""
+    box = await replay(agent).locator(selector).first.bounding_box()
+    assert box is not None, f"{selector} is not visible in the viewer"
+    await agent.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+async def share(customer: Page, agent: Page) -> None:
+    """The agent asks to see the page; the customer allows it."""
+    await agent.locator(part("cobrowse-request")).click()
+    prompt = customer.locator(part("cobrowse-prompt", W))
+    await expect(prompt).to_be_visible()
+    assert await prompt.get_attribute("role") == "alertdialog"
+    await expect(prompt).to_contain_text("Alice")
+    await customer.locator(part("cobrowse-allow", W)).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_contain_text(
+        "Alice Martin can see this page"
+    )
+    await expect(agent.locator(VIEW_IFRAME)).to_have_count(1, timeout=TIMEOUT_MS)
+    assert await agent.locator(VIEW_IFRAME).get_attribute("sandbox") == "allow-same-origin"
+
+
+def database_bytes(data_dir: Path) -> str:
+    """The SQLite database with its WAL, raw: whatever any table or page holds."""
+    return b"".join(p.read_bytes() for p in sorted(data_dir.glob("dcs.sqlite3*"))).decode("latin-1")
+
+
+async def wait_transport(customer: Page, kind: str) -> None:
+    """The customer's widget sends the page over `kind` ("peer": the data channel; "relay")."""
+    hook = "window.__dcsCobrowse"
+    try:
+        await customer.wait_for_function(f"(kind) => {hook} && {hook}.transport === kind", arg=kind)
+    except PlaywrightError as exc:
+        now = await customer.evaluate(f"() => {hook} && {hook}.stats()")
+        raise AssertionError(f"the co-browse transport is not {kind}: {now}") from exc
+
+
+@netns.isolated
+async def test_cobrowse_view_mask_highlight_control_navigate_stop(
+    contexts: Contexts, shop_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    for name in ("signaling_server", "dcs_sdk", "socketio", "engineio", "aiohttp"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    sent = Sent()
+    customer, agent, errors = await live_session(contexts, shop_url)
+    await sent.attach(customer)
+
+    # consent: the agent's viewer shows the customer's page, peer to peer
+    await share(customer, agent)
+    await expect(replay(agent).locator("h1")).to_have_text("Gear for the trail", timeout=TIMEOUT_MS)
+    await wait_transport(customer, "peer")
+    await expect(agent.locator(part("cobrowse-transport"))).to_have_attribute("data-transport", "peer")
+    await expect(agent.locator(part("cobrowse-viewport"))).to_contain_text(re.compile(r"\d+\s*[×x]\s*\d+"))
+
+    # navigation resumes by itself, with a fresh snapshot and no new prompt
+    await customer.goto(f"{shop_url}/checkout")
+    await expect(customer.locator(part("cobrowse-banner", W))).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(customer.locator(part("cobrowse-prompt", W))).to_be_hidden()
+    await expect(replay(agent).locator("h1")).to_have_text("Checkout", timeout=TIMEOUT_MS)
+    await expect(agent.locator(part("cobrowse-url"))).to_contain_text("/checkout")
+
+    # the allowed field shows; masked ones show only masks, and the canaries never leave
+    await customer.locator(ALLOWED[0]).press_sequentially(ALLOWED[1], delay=10)
+    for selector, value in CANARIES.items():
+        await customer.locator(selector).press_sequentially(value, delay=10)
+    await customer.locator(ALLOWED[0]).focus()  # blur the last masked field
+    await expect(replay(agent).locator(ALLOWED[0])).to_have_value(ALLOWED[1], timeout=TIMEOUT_MS)
+    for selector in CANARIES:
+        shown = await replay(agent).locator(selector).input_value()
+        assert shown and set(shown) == {"*"}, f"{selector} shows {shown!r} to the agent"
+    await expect(replay(agent).locator(".saved")).not_to_contain_text("4242")
+    await expect(replay(agent).locator(".promo")).to_have_text("")  # blocked: an empty placeholder
+
+    # highlight: the agent points at the Pay button; the customer's page shows the highlight
+    await agent.locator(part("cobrowse-highlight-mode")).click()
+    await click_in_view(agent, "form.checkout button")
+    highlight = customer.locator(part("cobrowse-highlight", W))
+    await expect(highlight).to_be_visible()
+    pay = await customer.locator("form.checkout button").bounding_box()
+    box = await highlight.bounding_box()
+    assert pay and box and abs(box["x"] - pay["x"]) < 12 and abs(box["y"] - pay["y"]) < 12, (box, pay)
+    await agent.locator(part("cobrowse-highlight-mode")).click()  # back to pointing
+
+    # remote control: declined, then granted; the agent's click changes the customer's page
+    await agent.locator(part("cobrowse-control-request")).click()
+    await customer.locator(part("cobrowse-control-decline", W)).click()
+    await expect(agent.locator(part("cobrowse-control"))).to_have_attribute("data-control", "off")
+    await customer.goto(f"{shop_url}/")
+    await expect(replay(agent).locator("h1")).to_have_text("Gear for the trail", timeout=TIMEOUT_MS)
+    await click_in_view(agent, "button.add")  # no control: nothing happens
+    await agent.wait_for_timeout(500)
+    await expect(customer.locator("#cart-count")).to_have_text("0")
+    await agent.locator(part("cobrowse-control-request")).click()
+    await customer.locator(part("cobrowse-control-allow", W)).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_contain_text("control")
+    await expect(agent.locator(part("cobrowse-control"))).to_have_attribute("data-control", "granted")
+    await click_in_view(agent, "button.add")
+    await expect(customer.locator("#cart-count")).to_have_text("1")
+    await expect(replay(agent).locator("#cart-count")).to_have_text("1", timeout=TIMEOUT_MS)
+
+    # control carries over to the next page; typing reaches allowed fields only
+    await customer.goto(f"{shop_url}/checkout")
+    await expect(replay(agent).locator("h1")).to_have_text("Checkout", timeout=TIMEOUT_MS)
+    await click_in_view(agent, "#note")
+    await agent.locator(part("cobrowse-type")).fill("Ring twice")
+    await expect(customer.locator("#note")).to_have_value("Ring twice")
+    await click_in_view(agent, "#card")
+    typed = agent.locator(part("cobrowse-type"))
+    if await typed.is_visible():
+        await typed.fill("9999")
+    await agent.wait_for_timeout(500)
+    await expect(customer.locator("#card")).to_have_value("")
+    # the customer takes control back
+    await customer.locator(part("cobrowse-revoke", W)).click()
+    await expect(agent.locator(part("cobrowse-control"))).to_have_attribute("data-control", "off")
+
+    # Stop ends it on both sides at once
+    await customer.locator(part("cobrowse-stop", W)).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden()
+    await expect(agent.locator(VIEW_IFRAME)).to_have_count(0, timeout=TIMEOUT_MS)
+    await expect(agent.locator(part("cobrowse-status"))).to_contain_text("stopped", ignore_case=True)
+    assert await customer.evaluate("() => window.__dcsCobrowse.state") in ("idle", "ended")
+
+    # the canaries never left the customer's browser: not on the wire, not in logs, not stored
+    wire = sent.text()
+    assert "cobrowse" in wire and len(wire) > 5000, "nothing of co-browse was seen on the wire"
+    logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
+    stored = database_bytes(tmp_path)
+    assert stored, "no database file found"
+    for where, text in (("sent", wire), ("server log", logged), ("database", stored)):
+        leaks = [v for v in (*CANARIES.values(), *CANARY_TAILS) if v in text]
+        assert not leaks, f"masked values reached the {where}: {leaks}"
+    assert not errors, errors
+
+
+@netns.isolated
+async def test_cobrowse_falls_back_to_the_server_relay(contexts: Contexts, shop_url: str) -> None:
+    """No ICE server and a relay-only policy: no peer path can exist, the server relays."""
+    customer, agent, errors = await live_session(contexts, shop_url)
+    # the customer shares unasked, from the widget
+    await customer.locator(part("cobrowse-share", W)).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_contain_text(
+        "Alice Martin can see this page"
+    )
+    await expect(replay(agent).locator("h1")).to_have_text("Gear for the trail", timeout=TIMEOUT_MS)
+    await wait_transport(customer, "relay")
+    await expect(agent.locator(part("cobrowse-transport"))).to_have_attribute("data-transport", "relay")
+    # changes keep coming through the relay, and the hidden-tab indicator works
+    await customer.evaluate("() => { document.querySelector('h1').textContent = 'Changed by the customer'; }")
+    await expect(replay(agent).locator("h1")).to_have_text("Changed by the customer", timeout=TIMEOUT_MS)
+    await customer.evaluate(
+        "() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+        " Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    await expect(agent.locator(part("cobrowse-hidden"))).to_be_visible(timeout=TIMEOUT_MS)
+    # the agent stops it
+    await agent.locator(part("cobrowse-stop")).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden(timeout=TIMEOUT_MS)
+    assert not errors, errors
