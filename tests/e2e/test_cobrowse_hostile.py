@@ -12,8 +12,10 @@ scripts, and afterwards the console still renders an honest page and still chats
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -104,7 +106,14 @@ def hostile_events() -> list[dict[str, Any]]:
             "type": 3,
             "data": {
                 "source": 0,
-                "adds": [{"parentId": 10, "nextId": None, "node": script_added}],
+                "adds": [
+                    {"parentId": 10, "nextId": None, "node": script_added},
+                    {
+                        "parentId": 10,
+                        "nextId": None,
+                        "node": el(32, "p", {"id": "late"}, text(33, "Added later")),
+                    },
+                ],
                 "removes": [],
                 "texts": [],
                 "attributes": [{"id": 13, "attributes": {"src": "data:,y", "onerror": run("attr-onerror")}}],
@@ -155,6 +164,13 @@ def frame(epoch: str, seq: int, events: list[dict[str, Any]]) -> str:
     return json.dumps({"t": "ev", "g": epoch, "s": seq, "e": events}, separators=(",", ":"))
 
 
+def deflated(text: str) -> str:
+    """A frame as the widget sends a big one: deflate-raw, base64."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = packer.compress(text.encode()) + packer.flush()
+    return json.dumps({"t": "z", "d": base64.b64encode(data).decode()})
+
+
 GARBAGE_FRAMES = [
     "<script>alert('not json')</script>",
     '{"t":"ev","g":"h1","s":"three","e":"not a list"}',
@@ -166,6 +182,10 @@ GARBAGE_FRAMES = [
     '{"t":"__proto__","__proto__":{"polluted":true}}',
     "[]",
     "null",
+    '{"t":"z","d":"!!! not base64 !!!"}',
+    '{"t":"z","d":"' + base64.b64encode(b"not deflate at all").decode() + '"}',
+    deflated('{"t":"z","d":"nested"}'),
+    deflated("\0" * 100_000),  # inflates to no JSON at all
 ]
 
 
@@ -232,7 +252,7 @@ async def test_hostile_recording_runs_nothing_in_the_console(
 
         events = hostile_events()
         await relay(frame("h1", 1, events[:2]))
-        await relay(frame("h1", 2, events[2:]))
+        await relay(deflated(frame("h1", 2, events[2:])))
         for raw in GARBAGE_FRAMES:
             await relay(raw)
 
@@ -242,6 +262,7 @@ async def test_hostile_recording_runs_nothing_in_the_console(
         replay = agent.frame_locator(f"{part('cobrowse-view')} iframe")
         # it did render the hostile page (so "nothing ran" is not "nothing was shown")
         await expect(replay.locator("h1")).to_have_text("Hostile page", timeout=TIMEOUT_MS)
+        await expect(replay.locator("#late")).to_have_count(1)  # from the deflated frame
         # poke it the way an agent might: the link, the form, focus
         for selector in ("#bad-link", "#bad-form button"):
             await replay.locator(selector).evaluate("(el) => el.click()")

@@ -13,6 +13,7 @@
 // starts a fresh recording. onViewer() (sharer): another viewer connection answered.
 import { Event } from "../protocol.js";
 import { encodeFrame, createAssembler } from "./frames.js";
+import { pack, unpack } from "./compress.js";
 import { createPeer } from "./peer.js";
 
 const OPEN_WAIT_MS = 3000; // a fresh channel that is not open by then: relay
@@ -76,15 +77,22 @@ export function createCobrowseChannel({
     pump();
   }
 
+  // Frames are packed (deflated when big) and unpacked asynchronously: each side runs
+  // them through one promise chain, so they still go and arrive in the order given.
+  let inbox = Promise.resolve();
+  let outbox = Promise.resolve();
+
   function deliver(text) {
-    const obj = assembler.push(text);
-    if (!obj || closed) return;
-    counts.framesReceived += 1;
-    try {
-      onFrame(obj);
-    } catch (err) {
-      log("a frame handler failed:", err);
-    }
+    const packed = assembler.push(text);
+    if (!packed || closed) return;
+    inbox = inbox
+      .then(() => unpack(packed))
+      .then((obj) => {
+        if (!obj || closed) return;
+        counts.framesReceived += 1;
+        onFrame(obj);
+      })
+      .catch((err) => log("a frame handler failed:", err));
   }
 
   function lost() {
@@ -180,6 +188,21 @@ export function createCobrowseChannel({
     });
   }
 
+  function enqueue(pieces) {
+    for (const piece of pieces) {
+      queue.push(piece);
+      backlog += piece.length;
+    }
+    if (backlog > MAX_BACKLOG) {
+      log("the backlog overflowed: dropping it");
+      queue = [];
+      backlog = 0;
+      lost();
+      return;
+    }
+    pump();
+  }
+
   function pump() {
     while (queue.length && !closed) {
       if (peerUp()) {
@@ -201,19 +224,10 @@ export function createCobrowseChannel({
     send(obj) {
       if (closed) return;
       counts.framesSent += 1;
-      const pieces = encodeFrame(obj);
-      for (const piece of pieces) {
-        queue.push(piece);
-        backlog += piece.length;
-      }
-      if (backlog > MAX_BACKLOG) {
-        log("the backlog overflowed: dropping it");
-        queue = [];
-        backlog = 0;
-        lost();
-        return;
-      }
-      pump();
+      outbox = outbox
+        .then(() => pack(obj))
+        .then((packed) => !closed && enqueue(encodeFrame(packed)))
+        .catch((err) => log("a frame could not be sent:", err));
     },
     handleSignal(push) {
       if (!closed && push && push.cobrowse_id === cobrowseId) peer.handle(push);
