@@ -61,10 +61,11 @@ async def shop_url(
     """The demo shop, with coturn (peer-to-peer tests) or with no ICE server at all (fallback)."""
     from examples.demo_shop.__main__ import build_app
 
+    # tests/netns.py re-runs single nodes, so the variant comes from the test's name
     fallback = "falls_back" in request.node.name
-    if fallback:
-        monkeypatch.setenv("DCS_ICE_TRANSPORT_POLICY", "relay")  # and no TURN server: no path
-    else:
+    if fallback or "turn_only" in request.node.name:
+        monkeypatch.setenv("DCS_ICE_TRANSPORT_POLICY", "relay")
+    if not fallback:  # (without TURN and with a relay-only policy, no peer path exists)
         monkeypatch.setenv("DCS_TURN_URLS", turn.TURN_URL)
         monkeypatch.setenv("DCS_TURN_SECRET", turn.TURN_SECRET)
     try:
@@ -284,6 +285,35 @@ async def test_cobrowse_view_mask_highlight_control_navigate_stop(
     for where, text in (("sent", wire), ("server log", logged), ("database", stored)):
         leaks = [v for v in (*CANARIES.values(), *CANARY_TAILS) if v in text]
         assert not leaks, f"masked values reached the {where}: {leaks}"
+    assert not errors, errors
+
+
+# The candidate types of the co-browse connection's selected pair, on the customer's side.
+SELECTED_PAIR_JS = """
+async () => {
+  const report = await window.__dcsCobrowse.pc.getStats();
+  let pair = null;
+  report.forEach((s) => {
+    if (s.type === "transport" && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId);
+  });
+  if (!pair) return null;
+  const type = (id) => report.get(id).candidateType;
+  return {local: type(pair.localCandidateId), remote: type(pair.remoteCandidateId)};
+}
+"""
+
+
+@netns.isolated
+async def test_cobrowse_turn_only_path_is_still_peer_to_peer(contexts: Contexts, shop_url: str) -> None:
+    """A relay-only ICE policy with coturn: the data channel goes through TURN, not the server."""
+    customer, agent, errors = await live_session(contexts, shop_url)
+    await share(customer, agent)
+    await wait_transport(customer, "peer")
+    assert await customer.evaluate(SELECTED_PAIR_JS) == {"local": "relay", "remote": "relay"}
+    await customer.evaluate("() => { document.querySelector('h1').textContent = 'Through TURN'; }")
+    await expect(replay(agent).locator("h1")).to_have_text("Through TURN", timeout=TIMEOUT_MS)
+    relayed = await customer.evaluate("() => window.__dcsCobrowse.stats()")
+    assert relayed["bytesPeer"] > 0, relayed
     assert not errors, errors
 
 

@@ -44,7 +44,7 @@ export function createCobrowseHook({ url, policy, request, getSessionId, isLive,
           queue = [];
           for (const entry of waiting) entry[2](false);
           console.error("[DCS] the co-browse code could not be loaded:", err);
-          notice("Screen sharing is not available right now; the chat still works.");
+          notice("Page sharing is not available right now; the chat still works.");
         });
     }
     return loading;

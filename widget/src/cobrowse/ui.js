@@ -62,7 +62,7 @@ export function createCobrowseUi({ slot, layer, onAnswer, onStop, onRevoke }) {
   const bannerText = el("span", { part: "cobrowse-banner-text", class: "dcs-cb-banner__text" });
   const revoke = el("button", { type: "button", part: "cobrowse-revoke", class: "dcs-cb-btn", onclick: onRevoke }, "Take back control");
   const stop = el("button", { type: "button", part: "cobrowse-stop", class: "dcs-cb-btn", onclick: onStop }, "Stop sharing");
-  const banner = el("div", { part: "cobrowse-banner", class: "dcs-cb-banner", role: "status", "aria-label": "Screen sharing", hidden: true }, bannerText, stop);
+  const banner = el("div", { part: "cobrowse-banner", class: "dcs-cb-banner", role: "status", "aria-label": "Page sharing", hidden: true }, bannerText, stop);
   // says what ended (a removed banner is not announced)
   const live = el("p", { class: "sr", role: "status", "aria-live": "polite" });
   slot.append(view.root, control.root);
