@@ -235,6 +235,23 @@ async def test_cobrowse_view_mask_highlight_control_navigate_stop(
     box = await highlight.bounding_box()
     assert pay and box and abs(box["x"] - pay["x"]) < 12 and abs(box["y"] - pay["y"]) < 12, (box, pay)
     await agent.locator(part("cobrowse-highlight-mode")).click()  # back to pointing
+    # the agent's pointer shows where the agent points
+    note = await replay(agent).locator("#note").bounding_box()
+    assert note is not None
+    await agent.mouse.move(note["x"] + 5, note["y"] + 5, steps=4)
+    pointer = customer.locator(part("cobrowse-pointer", W))
+    await expect(pointer).to_be_visible()
+    target = await customer.locator("#note").bounding_box()
+    assert target is not None
+    await customer.wait_for_function(
+        """([x, y]) => {
+          const root = document.querySelector("#dcs-widget-root").shadowRoot;
+          const box = root.querySelector("[data-part=cobrowse-pointer]").getBoundingClientRect();
+          return Math.abs(box.left - x) < 20 && Math.abs(box.top - y) < 20;
+        }""",
+        arg=[target["x"] + 5, target["y"] + 5],
+        timeout=TIMEOUT_MS,
+    )
 
     # remote control: declined, then granted; the agent's click changes the customer's page
     await agent.locator(part("cobrowse-control-request")).click()
@@ -314,6 +331,10 @@ async def test_cobrowse_turn_only_path_is_still_peer_to_peer(contexts: Contexts,
     await expect(replay(agent).locator("h1")).to_have_text("Through TURN", timeout=TIMEOUT_MS)
     relayed = await customer.evaluate("() => window.__dcsCobrowse.stats()")
     assert relayed["bytesPeer"] > 0, relayed
+    # ending the session stops co-browse on both sides at once
+    await agent.locator(part("end")).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden(timeout=TIMEOUT_MS)
+    await expect(agent.locator(VIEW_IFRAME)).to_have_count(0, timeout=TIMEOUT_MS)
     assert not errors, errors
 
 
@@ -338,6 +359,12 @@ async def test_cobrowse_falls_back_to_the_server_relay(contexts: Contexts, shop_
         " document.dispatchEvent(new Event('visibilitychange')); }"
     )
     await expect(agent.locator(part("cobrowse-hidden"))).to_be_visible(timeout=TIMEOUT_MS)
+    # the customer's scroll position shows in the console
+    await customer.set_viewport_size({"width": 800, "height": 300})
+    await customer.evaluate("() => window.scrollTo(0, 120)")
+    viewport = agent.locator(part("cobrowse-viewport"))
+    await expect(viewport).to_have_attribute("data-scroll-y", "120", timeout=TIMEOUT_MS)
+    await expect(viewport).to_have_attribute("data-width", "800")
     # the agent stops it
     await agent.locator(part("cobrowse-stop")).click()
     await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden(timeout=TIMEOUT_MS)
