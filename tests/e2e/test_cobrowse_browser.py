@@ -30,7 +30,7 @@ from playwright.async_api import Page, expect
 from tests import netns, turn
 from tests.conftest import IN_CI
 from tests.e2e.pages import W, part
-from tests.e2e.test_calls_browser import Contexts, live_session
+from tests.e2e.test_calls_browser import Contexts, agent_rings_customer_accepts, call_state, live_session
 
 TIMEOUT_MS = 15_000
 VIEW_IFRAME = f"{part('cobrowse-view')} iframe"
@@ -302,6 +302,25 @@ async def test_cobrowse_view_mask_highlight_control_navigate_stop(
     for where, text in (("sent", wire), ("server log", logged), ("database", stored)):
         leaks = [v for v in (*CANARIES.values(), *CANARY_TAILS) if v in text]
         assert not leaks, f"masked values reached the {where}: {leaks}"
+    assert not errors, errors
+
+
+@netns.isolated
+async def test_cobrowse_alongside_a_call(contexts: Contexts, shop_url: str) -> None:
+    """A call and co-browse at once, each on its own connection: neither disturbs the other."""
+    customer, agent, errors = await live_session(contexts, shop_url)
+    await agent_rings_customer_accepts(customer, agent)
+    await share(customer, agent)
+    await wait_transport(customer, "peer")
+    await customer.evaluate("() => { document.querySelector('h1').textContent = 'During the call'; }")
+    await expect(replay(agent).locator("h1")).to_have_text("During the call", timeout=TIMEOUT_MS)
+    await expect(call_state(agent)).to_have_attribute("data-state", "connected")
+    # hanging up leaves co-browse running
+    await customer.locator(part("call-hangup", W)).click()
+    await expect(call_state(agent)).to_have_attribute("data-state", "ended", timeout=TIMEOUT_MS)
+    await customer.evaluate("() => { document.querySelector('h1').textContent = 'After the call'; }")
+    await expect(replay(agent).locator("h1")).to_have_text("After the call", timeout=TIMEOUT_MS)
+    await expect(customer.locator(part("cobrowse-banner", W))).to_be_visible()
     assert not errors, errors
 
 
