@@ -121,6 +121,15 @@ async def audio_energy_over(page: Page, seconds: float) -> float:
     return float(after["audio"]["energy"] - before["audio"]["energy"])
 
 
+async def until_silent(page: Page, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Wait until the audio `page` plays out is silent (its inbound audio level reads 0)."""
+    deadline = time.monotonic() + timeout
+    while (await stats(page))["audio"]["level"] > 0:
+        assert time.monotonic() < deadline, "the inbound audio did not go silent"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.2)
+
+
 async def chat_both_ways(customer: Page, agent: Page, tag: str) -> None:
     await send_from_widget(customer, f"customer says {tag}")
     await expect(agent.locator(part("message")).filter(has_text=f"customer says {tag}")).to_have_count(1)
@@ -233,7 +242,7 @@ async def test_voice_call_then_video_mute_and_hang_up_from_each_side(
     await mute.click()
     await expect(mute).to_have_attribute("aria-pressed", "true")
     await expect(agent.locator(part("call-bar"))).to_contain_text("is muted")
-    await asyncio.sleep(0.5)  # what was in flight arrives
+    await until_silent(agent)  # what was in flight (a loaded machine's jitter buffer grows) played out
     muted_energy = await audio_energy_over(agent, 1.5)
     await mute.click()
     await expect(mute).to_have_attribute("aria-pressed", "false")
@@ -398,11 +407,25 @@ async def test_browser_agent_calls_a_python_customer(
     assert rms > 300  # silence is 0; Chromium's fake microphone beeps
 
 
-# The customer's browser refuses the microphone, as after "Block" in the permission prompt.
+# The customer's browser refuses the microphone, as after "Block" in the permission prompt
+# (which the Permissions API then reports as "denied").
 DENY_MEDIA_JS = """
 if (navigator.mediaDevices) {
   navigator.mediaDevices.getUserMedia = () =>
     Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+}
+if (navigator.permissions) {
+  const query = navigator.permissions.query.bind(navigator.permissions);
+  navigator.permissions.query = (d) =>
+    d && d.name === "microphone" ? Promise.resolve({state: "denied"}) : query(d);
+}
+"""
+
+# The microphone is allowed (no prompt), but it cannot be opened: another app holds it.
+BUSY_MIC_JS = """
+if (navigator.mediaDevices) {
+  navigator.mediaDevices.getUserMedia = () =>
+    Promise.reject(new DOMException("Could not start audio source", "NotReadableError"));
 }
 """
 
@@ -437,5 +460,27 @@ async def test_microphone_denied_says_so_ends_cleanly_and_the_chat_goes_on(
 
     # the chat carries on, and the agent can call again later
     await chat_both_ways(customer, agent, "after the refused microphone")
+    await expect(agent.locator(part("call-start"))).to_be_visible()
+    assert not errors, errors
+
+
+@netns.isolated
+async def test_allowed_microphone_that_will_not_open_ends_the_answered_call_with_a_message(
+    contexts: Contexts, shop_url: str
+) -> None:
+    # with the permission already granted the widget answers at once and opens the
+    # microphone meanwhile (docs/architecture.md, "Call set-up time"); when it then fails,
+    # the answered call ends for both, the widget says why, and the chat goes on
+    customer, agent, errors = await live_session(contexts, shop_url, customer_init=BUSY_MIC_JS)
+    error = customer.locator(part("call-error", W))
+    await agent.locator(part("call-start")).click()
+    await expect(customer.locator(part("call-prompt", W))).to_be_visible()
+    await customer.locator(part("call-accept", W)).click()
+    await expect(error).to_contain_text("could not be started")
+    for page, scope in ((customer, W), (agent, "")):
+        await expect(call_state(page, scope)).to_have_attribute("data-state", "ended")
+        await expect(call_state(page, scope)).to_have_text("Call ended")
+    assert await customer.evaluate("window.__dcsCall && window.__dcsCall.pc") is None
+    await chat_both_ways(customer, agent, "after the busy microphone")
     await expect(agent.locator(part("call-start"))).to_be_visible()
     assert not errors, errors

@@ -10,6 +10,13 @@
 // A page that finds a call under way (session.start's or the handoff's `call`) rejoins it
 // with a fresh connection and a new pc_id, without a prompt.
 //
+// Set-up time (docs/architecture.md, "Call set-up time"): while a call rings, both sides
+// fetch the ICE servers, and the caller (whose microphone is already open) makes its offer
+// and gathers candidates, sent the moment the call is accepted. The callee asks for its
+// microphone only on Accept; when the browser will not prompt for it (the permission is
+// already granted) it answers at once and the connection comes up while the microphone
+// opens. The steps are marked with performance.mark("dcs.call.*") for the bench.
+//
 // UI hooks: on("change", snapshot) after every change, on("ring", snapshot) when a call
 // rings for this side, on("tracks") when remote tracks change.
 import { Event } from "../protocol.js";
@@ -21,6 +28,25 @@ const CONNECT_TIMEOUT_MS = 30000;
 const ENDED_SHOWN_MS = 8000;
 const RANK = { ringing: 0, connecting: 1, connected: 2, reconnecting: 2, ended: 3 };
 const SAVED_PREFIX = "dcs.call.";
+const CONFIG_FRESH_MS = 5 * 60 * 1000; // ICE servers fetched while ringing are reused this long (at most half their TTL)
+
+function mark(name) {
+  try {
+    performance.mark(`dcs.call.${name}`);
+  } catch (_) {
+    /* no User Timing */
+  }
+}
+
+// whether the browser will open the microphone without a prompt (false when it cannot say)
+async function microphoneGranted() {
+  try {
+    const status = await navigator.permissions.query({ name: "microphone" });
+    return status.state === "granted";
+  } catch (_) {
+    return false;
+  }
+}
 
 function ackError(ack, fallback) {
   return (ack && ack.error && ack.error.message) || fallback;
@@ -55,6 +81,10 @@ export function createCallController({ role, sessionId, request, log = () => {} 
   let busy = false;
   let link = null;
   let rtcConfig = {};
+  let configLoad = null; // {at, done: Promise<string>}: the rtc.config request ("" or an error)
+  let configFreshMs = CONFIG_FRESH_MS;
+  let granted = null; // Promise<boolean>: the microphone permission, asked when a call rings
+  let micOpening = false; // the microphone is being opened
   let linkState = "new"; // new | connected | reconnecting
   let everConnected = false;
   let reportedKey = "";
@@ -162,7 +192,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       session_id: sessionId,
       call_id: call.call_id,
       state: linkState === "connected" ? "connected" : linkState === "reconnecting" ? "reconnecting" : "connecting",
-      audio: !!media.audio && !media.muted,
+      audio: (!!media.audio || micOpening) && !media.muted, // a microphone still opening counts
       video: media.camera,
     };
     const key = JSON.stringify(payload);
@@ -173,12 +203,10 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     });
   }
 
+  // the ICE servers: "" once rtcConfig holds them, or what went wrong
   async function fetchConfig() {
     const ack = await request(Event.RTC_CONFIG, { session_id: sessionId });
-    if (!ack.ok) {
-      say(ackError(ack, "The call could not be set up."));
-      return false;
-    }
+    if (!ack.ok) return ackError(ack, "The call could not be set up.");
     const servers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
     rtcConfig = {
       iceServers: servers.map((s) => {
@@ -189,15 +217,53 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       }),
       iceTransportPolicy: ack.ice_transport_policy === "relay" ? "relay" : "all",
     };
-    return true;
+    const ttl = Number(ack.ttl_s);
+    configFreshMs = Number.isFinite(ttl) && ttl > 0 ? Math.min(CONFIG_FRESH_MS, (ttl * 1000) / 2) : CONFIG_FRESH_MS;
+    mark("config");
+    return "";
   }
 
+  // the ICE servers, fetched once per call (early, while it rings) unless too old; false
+  // (and a message, unless quiet) on failure
+  async function loadConfig(quiet = false) {
+    if (!configLoad || Date.now() - configLoad.at > configFreshMs) {
+      const load = { at: Date.now(), done: fetchConfig() };
+      configLoad = load;
+      load.done.then((problem) => {
+        if (problem && configLoad === load) configLoad = null; // ask again next time
+      });
+    }
+    const problem = await configLoad.done;
+    if (problem && !quiet) say(problem);
+    return !problem;
+  }
+
+  // a call rings for this side: get ready for Accept without asking for anything: the ICE
+  // servers, and the connection that will answer (gathering ahead when the microphone is
+  // allowed already: before that, Chromium would hide this device's addresses)
+  function warmUp() {
+    const c = call;
+    granted = microphoneGranted();
+    Promise.all([loadConfig(true), granted])
+      .then(([ok, allowed]) => {
+        if (!ok || destroyed || link || call !== c || !incoming || c.state !== "ringing") return;
+        makeLink().warm({ pool: allowed });
+      })
+      .catch(() => {});
+  }
+
+  // the link for this call (kept if one was made while it rang)
   function makeLink() {
-    if (link) link.close();
+    if (link) {
+      link.setConfig(rtcConfig);
+      link.setTracks({ audio: media.audio, video: media.video });
+      return link;
+    }
     link = createLink({
       role,
       log,
       send: (signal) => {
+        if (signal.description) mark(`send-${signal.description.type}`);
         if (call && call.state !== "ended") {
           request(Event.RTC_SIGNAL, { session_id: sessionId, call_id: call.call_id, ...signal });
         }
@@ -214,29 +280,75 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       },
       onTrack: () => emit("tracks"),
       onRemote: () => emit(),
+      videoCall: () => {
+        const other = call && call.media ? call.media[role === "agent" ? "customer" : "agent"] : null;
+        return !!call && (!!call.video || !!(other && other.video));
+      },
     });
     link.setConfig(rtcConfig);
     link.setTracks({ audio: media.audio, video: media.video });
-    if (typeof window !== "undefined") window.__dcsCall = debug; // a debugging hook (docs/protocol.md)
     return link;
   }
 
-  // the microphone (camera if asked), the ICE servers, the link; false (and a message) on failure
-  async function prepare(camera) {
+  // the link is ready to connect this call
+  function linkReady() {
+    ready = true;
+    if (typeof window !== "undefined") window.__dcsCall = debug; // a debugging hook (docs/protocol.md)
+  }
+
+  // the microphone (camera if asked): "" or what went wrong (a message shown)
+  async function openMedia(camera) {
+    micOpening = true;
     try {
       const { cameraError } = await media.open({ camera });
+      mark("media");
       if (cameraError) say(mediaErrorText(cameraError, "camera"));
+      return "";
     } catch (err) {
       say(mediaErrorText(err, "microphone"));
       media.close();
-      return false;
+      return "microphone";
+    } finally {
+      micOpening = false;
     }
-    if (destroyed || !(await fetchConfig())) {
+  }
+
+  // the microphone (camera if asked) and the ICE servers at once, then the link; false (and
+  // a message) on failure
+  async function prepare(camera) {
+    const [mediaProblem, configOk] = await Promise.all([openMedia(camera), loadConfig()]);
+    if (destroyed || mediaProblem || !configOk) {
       media.close();
       return false;
     }
     makeLink();
-    ready = true;
+    linkReady();
+    return true;
+  }
+
+  // the ICE servers and the link now; the microphone (camera if asked) is opened by the
+  // caller, and the link negotiates as if it were there. False (and a message) on failure.
+  async function prepareExpecting(camera) {
+    if (destroyed || !(await loadConfig())) return false;
+    makeLink();
+    link.expect(camera ? ["audio", "video"] : ["audio"]);
+    linkReady();
+    return true;
+  }
+
+  // the microphone opened (or not) after the link was made: hand its tracks over; false
+  // when there is no microphone (the message is shown)
+  async function mediaArrived(opening) {
+    const problem = await opening;
+    if (destroyed || !link) {
+      if (!problem) media.close();
+      return !problem;
+    }
+    if (problem) return false;
+    link.setTracks({ audio: media.audio, video: media.video });
+    save();
+    if (linkState === "connected") report(); // else the report on connecting says it
+    emit();
     return true;
   }
 
@@ -250,10 +362,20 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     return !!(call && call.inviter && call.inviter.role === role);
   }
 
-  // the caller makes the first offer once the call is accepted
+  // the caller makes its first offer while the call rings, and sends it once accepted
   function maybeOffer() {
-    if (!joined || !ready || !call || !amInviter()) return;
-    if (call.state === "ringing" || call.state === "ended" || link.active) return;
+    if (!joined || !ready || !call || !amInviter() || call.state === "ended") return;
+    if (call.state === "ringing") {
+      if (!link.active) link.startOver({ hold: true });
+      return;
+    }
+    if (link.holding) {
+      mark("accepted");
+      link.release();
+      armConnectTimer();
+      return;
+    }
+    if (link.active) return;
     link.startOver();
     armConnectTimer();
   }
@@ -313,7 +435,11 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       joined = mine;
       if (!mine) say("");
       emit();
-      if (incoming) emit("ring");
+      if (incoming) {
+        mark("ring");
+        warmUp();
+        emit("ring");
+      }
       return;
     }
     call = c;
@@ -323,6 +449,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     }
     if (incoming && !joined && !accepting && c.state !== "ringing") {
       // answered in another tab of ours
+      teardown(); // what was made ahead while it rang
       call = null;
       incoming = false;
       emit();
@@ -381,27 +508,31 @@ export function createCallController({ role, sessionId, request, log = () => {} 
   async function accept() {
     if (destroyed || busy || !call || !incoming || call.state !== "ringing") return;
     const c = call;
+    mark("accept");
     say("");
     busy = true;
     emit();
-    const ok = await prepare(!!c.video);
-    if (call !== c && (!call || call.call_id !== c.call_id || call.state !== "ringing")) {
-      busy = false; // it stopped ringing meanwhile
-      if (ok) teardown();
-      emit();
-      return;
-    }
-    if (!ok) {
+    // when the browser will not prompt for the microphone, answer at once and let it open meanwhile
+    const atOnce = await (granted || microphoneGranted());
+    const opening = atOnce ? openMedia(!!c.video) : null;
+    const ok = atOnce ? await prepareExpecting(!!c.video) : await prepare(!!c.video);
+    const ringing = !!call && call.call_id === c.call_id && call.state === "ringing";
+    if (!ringing || !ok) {
       busy = false;
-      await answer(false); // the call ends cleanly for both sides
+      if (opening) await opening; // then teardown closes it
+      if (ok || opening) teardown();
+      if (ringing) await answer(false); // the call ends cleanly for both sides
       emit();
       return;
     }
     accepting = true;
     const ack = await request(Event.CALL_ANSWER, { session_id: sessionId, call_id: c.call_id, accept: true });
-    accepting = busy = false;
+    mark("answered");
+    accepting = false;
     if (!ack.ok) {
+      busy = false;
       say(ackError(ack, "The call could not be answered."));
+      if (opening) await opening;
       teardown();
       if (call && call.call_id === c.call_id && call.state === "ringing") call = null;
       emit();
@@ -413,6 +544,15 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     armConnectTimer();
     flushQueued();
     if (ack.call) follow(ack.call);
+    if (opening) {
+      emit();
+      if (!(await mediaArrived(opening)) && call && call.call_id === c.call_id && call.state !== "ended") {
+        busy = false;
+        await hangup(); // answered, but the microphone would not open: the message says why
+        return;
+      }
+    }
+    busy = false;
     emit();
   }
 
@@ -472,16 +612,22 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     media.setMuted(!!keep.muted);
     busy = true;
     emit();
-    const ok = await prepare(keep.camera === undefined ? !!c.video : !!keep.camera);
-    busy = false;
-    if (!call || call.call_id !== c.call_id || call.state === "ended") {
-      if (ok) teardown();
+    const camera = keep.camera === undefined ? !!c.video : !!keep.camera;
+    // connect while the microphone opens (if it will not, the call ends either way)
+    const opening = openMedia(camera);
+    const ok = await prepareExpecting(camera);
+    const gone = () => !call || call.call_id !== c.call_id || call.state === "ended";
+    if (gone()) {
+      busy = false;
+      await opening; // then teardown closes it
+      teardown();
       emit();
       return;
     }
     if (!ok) {
-      const ack = await request(Event.CALL_HANGUP, { session_id: sessionId, call_id: c.call_id });
-      finish(ack.ok && ack.call ? ack.call : { ...c, state: "ended", reason: "failed" });
+      busy = false;
+      await opening;
+      await endRejoin(c);
       return;
     }
     save();
@@ -489,13 +635,29 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     if (call.state !== "ringing") {
       report();
       link.startOver();
+    } else {
+      maybeOffer(); // our own call, still ringing: the offer waits for the answer
     }
     emit();
+    if (!(await mediaArrived(opening)) && !gone()) {
+      busy = false;
+      await endRejoin(c);
+      return;
+    }
+    busy = false;
+    emit();
+  }
+
+  // a rejoin that cannot go on (no microphone, no ICE servers): the call ends for both
+  async function endRejoin(c) {
+    const ack = await request(Event.CALL_HANGUP, { session_id: sessionId, call_id: c.call_id });
+    finish(ack.ok && ack.call ? ack.call : { ...c, state: "ended", reason: "failed" });
   }
 
   function onSignal(s) {
     if (!s || s.session_id !== sessionId || !call || s.call_id !== call.call_id || !(joined || accepting)) return;
     if (s.from && s.from.role === role) return; // another tab of our own identity
+    if (s.description) mark(`recv-${s.description.type}`);
     if (!ready || !joined) {
       queued.push(s);
       if (queued.length > 400) queued.shift();

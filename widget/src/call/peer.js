@@ -12,6 +12,16 @@
 //   seconds; when that does not bring the connection back, or an answer cannot be
 //   applied, this side starts over with a fresh connection and a new pc_id.
 //
+// Made early to save time (docs/architecture.md, "Call set-up time"):
+// * startOver({hold: true}) makes the offer and gathers candidates now but keeps them
+//   (the caller, while the call rings); release() sends the offer, with every candidate
+//   gathered so far in it, and then trickles the rest;
+// * expect(kinds): local tracks of those kinds are on their way (a microphone still
+//   opening): their senders are negotiated as sending already, so the connection comes up
+//   meanwhile and setTracks() later swaps the tracks in without another negotiation;
+// * warm({pool}): make the next RTCPeerConnection now (the callee, while the call rings),
+//   and with pool gather its candidates ahead (iceCandidatePoolSize).
+//
 // Every signaling step runs in order on one promise chain, so a step never sees another
 // half done. The link never throws into its caller: failures are logged.
 
@@ -19,6 +29,7 @@ const DISCONNECT_GRACE_MS = 3000; // "disconnected" this long: restart ICE
 const RESTART_GIVE_UP_MS = 8000; // a restart that did not reconnect by then: start over
 const EARLY_LIMIT = 200; // candidates kept for a description still to come
 const UNANSWERED_MS = 7000; // a fresh offer nobody answered (both sides started over): again
+const RETIRE_MS = 1000; // a replaced connection is closed this much later, out of the new one's way
 
 export function newPcId() {
   const bytes = new Uint8Array(8);
@@ -30,8 +41,19 @@ const KINDS = ["audio", "video"];
 
 // send(signal): rtc.signal payload without session/call ids ({pc_id, description} or
 // {pc_id, candidate}). onConnection("connected" | "reconnecting"). onRemote(): the remote
-// tracks or what they carry changed. onTrack(track): a remote track arrived.
-export function createLink({ role, send, onConnection = () => {}, onTrack = () => {}, onRemote = () => {}, log = () => {} }) {
+// tracks or what they carry changed. onTrack(track): a remote track arrived. videoCall():
+// whether a fresh offer should carry a video section even when this side sends no video (a
+// video call, or the other side's camera is on); a voice call's offer is audio only, which
+// sets up faster, and video joins later by renegotiation.
+export function createLink({
+  role,
+  send,
+  onConnection = () => {},
+  onTrack = () => {},
+  onRemote = () => {},
+  videoCall = () => false,
+  log = () => {},
+}) {
   const polite = role === "customer";
   let config = {};
   let pc = null;
@@ -44,6 +66,12 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
   let graceTimer = 0;
   let giveUpTimer = 0;
   let answerTimer = 0;
+  let holding = false; // signals are kept, not sent (an offer made before the call is answered)
+  let held = [];
+  let expected = new Set(); // kinds whose local track is on its way
+  const streamed = new WeakSet(); // senders given our stream
+  let spare = null; // {pc, pool}: the next connection, made ahead by warm()
+  const retiring = new Set(); // replaced connections still to close
   const local = { audio: null, video: null, stream: typeof MediaStream === "function" ? new MediaStream() : null };
 
   function run(job) {
@@ -60,9 +88,45 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
     graceTimer = giveUpTimer = answerTimer = 0;
   }
 
+  function out(signal) {
+    if (holding) held.push(signal);
+    else send(signal);
+  }
+
   function sendDescription(target, id) {
     const d = target.localDescription;
-    if (d && target === pc) send({ pc_id: id, description: { type: d.type, sdp: d.sdp } });
+    if (d && target === pc) out({ pc_id: id, description: { type: d.type, sdp: d.sdp } });
+  }
+
+  // foundation, component, transport, priority, address, port: the same candidate whatever
+  // the attributes after them
+  function candidateKey(line) {
+    return line.replace(/^a=/, "").split(" ").slice(0, 6).join(" ");
+  }
+
+  // send what was held: the description as it is now (with the candidates gathered since it
+  // was made), then the candidates it does not carry
+  function releaseHeld() {
+    const signals = held;
+    held = [];
+    const d = pc && pc.localDescription;
+    const inSdp = new Set(
+      d
+        ? d.sdp
+            .split(/\r?\n/)
+            .filter((l) => l.startsWith("a=candidate:"))
+            .map(candidateKey)
+        : [],
+    );
+    for (const signal of signals) {
+      if (signal.pc_id !== pcId) continue;
+      if (signal.description) {
+        const now = d && d.type === signal.description.type ? { type: d.type, sdp: d.sdp } : signal.description;
+        send({ pc_id: signal.pc_id, description: now });
+      } else if (!(signal.candidate && inSdp.has(candidateKey(signal.candidate.candidate || "")))) {
+        send(signal);
+      }
+    }
   }
 
   function transceiverOf(target, kind) {
@@ -71,28 +135,37 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
       .find((t) => !t.stopped && t.currentDirection !== "stopped" && t.receiver && t.receiver.track && t.receiver.track.kind === kind);
   }
 
-  // the senders carry the current local tracks; directions say what we send
+  function sends(kind) {
+    return !!local[kind] || expected.has(kind);
+  }
+
+  // the senders carry the current local tracks; directions say what we send (or will)
   async function syncSenders(target) {
     for (const kind of KINDS) {
       const track = local[kind];
       const t = transceiverOf(target, kind);
       if (!t) {
-        if (track) target.addTransceiver(track, { direction: "sendrecv", streams: local.stream ? [local.stream] : [] });
+        if (sends(kind)) target.addTransceiver(track || kind, { direction: "sendrecv", streams: local.stream ? [local.stream] : [] });
         continue;
       }
-      if (t.sender.track !== track) {
-        await t.sender.replaceTrack(track);
-        if (track && local.stream && t.sender.setStreams) t.sender.setStreams(local.stream);
+      if (t.sender.track !== track) await t.sender.replaceTrack(track);
+      // the sender's stream, once (before its track comes, if that is still on its way)
+      if (sends(kind) && local.stream && t.sender.setStreams && !streamed.has(t.sender)) {
+        t.sender.setStreams(local.stream);
+        streamed.add(t.sender);
       }
-      const direction = track ? "sendrecv" : "recvonly";
+      const direction = sends(kind) ? "sendrecv" : "recvonly";
       if (t.direction !== direction) t.direction = direction;
     }
   }
 
-  function dispose(target) {
-    if (!target) return;
+  function detach(target) {
     target.onnegotiationneeded = target.onicecandidate = target.ontrack = null;
     target.oniceconnectionstatechange = target.onconnectionstatechange = target.onsignalingstatechange = null;
+  }
+
+  function closeQuietly(target) {
+    retiring.delete(target);
     try {
       target.close();
     } catch (_) {
@@ -100,19 +173,36 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
     }
   }
 
-  // replace the connection; an offering one gets an audio and a video section at once
+  function dispose(target) {
+    if (!target) return;
+    detach(target);
+    closeQuietly(target);
+  }
+
+  // a replaced connection: silent at once, closed a little later (closing takes the main
+  // thread a while, which the new connection's set-up needs now)
+  function retire(target) {
+    if (!target) return;
+    detach(target);
+    retiring.add(target);
+    setTimeout(() => retiring.has(target) && closeQuietly(target), RETIRE_MS);
+  }
+
+  // replace the connection; an offering one gets its audio section, and its video section
+  // at once if there is or may be video
   function fresh(offering) {
-    dispose(pc);
+    retire(pc);
     clearTimers();
     const id = newPcId();
-    const next = new RTCPeerConnection(config);
+    const next = spare ? spare.pc : new RTCPeerConnection(config);
+    spare = null;
     pc = next;
     pcId = id;
     remotePcId = null;
     startingOver = offering;
     next.onnegotiationneeded = () => run(() => negotiate(next, id));
     next.onicecandidate = (e) => {
-      if (next === pc && e.candidate && e.candidate.candidate) send({ pc_id: id, candidate: e.candidate.toJSON() });
+      if (next === pc && e.candidate && e.candidate.candidate) out({ pc_id: id, candidate: e.candidate.toJSON() });
     };
     next.ontrack = (e) => {
       if (next !== pc) return;
@@ -127,9 +217,9 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
     next.onsignalingstatechange = () => next === pc && next.signalingState === "stable" && onRemote();
     if (offering) {
       for (const kind of KINDS) {
-        const track = local[kind];
-        next.addTransceiver(track || kind, {
-          direction: track ? "sendrecv" : "recvonly",
+        if (kind === "video" && !sends(kind) && !videoCall()) continue;
+        next.addTransceiver(local[kind] || kind, {
+          direction: sends(kind) ? "sendrecv" : "recvonly",
           streams: local.stream ? [local.stream] : [],
         });
       }
@@ -168,11 +258,19 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
     const target = fresh(false);
     const id = pcId;
     remotePcId = from || null;
-    if (hadConnection) onConnection("reconnecting"); // the other side started over
-    await target.setRemoteDescription(description);
-    await syncSenders(target);
-    await target.setLocalDescription();
-    sendDescription(target, id);
+    // our tracks first: the offer's sections take them up as it is applied (as JSEP does
+    // for addTrack's transceivers), so no replaceTrack has to follow
+    for (const kind of KINDS) if (local[kind]) target.addTrack(local[kind], ...(local.stream ? [local.stream] : []));
+    try {
+      await target.setRemoteDescription(description);
+      await syncSenders(target);
+      await target.setLocalDescription();
+      sendDescription(target, id);
+    } finally {
+      // the other side started over: said once our answer is on its way, so that updating
+      // the UI does not delay it
+      if (hadConnection && target === pc) onConnection("reconnecting");
+    }
     await addEarly(target);
   }
 
@@ -219,6 +317,10 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
     early = keep;
   }
 
+  function spareConfig(pool) {
+    return pool ? { ...config, iceCandidatePoolSize: 1 } : config;
+  }
+
   function up(target) {
     return target.connectionState === "connected" || ["connected", "completed"].includes(target.iceConnectionState);
   }
@@ -261,8 +363,13 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
   }
 
   function startOverNow() {
-    onConnection("reconnecting");
+    if (pc) onConnection("reconnecting"); // a first offer is not a reconnection
     const target = fresh(true); // negotiationneeded makes the offer
+    if (!holding) awaitAnswer(target);
+  }
+
+  function awaitAnswer(target) {
+    clearTimeout(answerTimer);
     answerTimer = setTimeout(() => {
       answerTimer = 0;
       if (target === pc && startingOver && target.signalingState === "have-local-offer") {
@@ -284,10 +391,45 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
     },
     setConfig(rtcConfig) {
       config = rtcConfig || {};
+      if (spare) {
+        try {
+          spare.pc.setConfiguration(spareConfig(spare.pool));
+        } catch (_) {
+          dispose(spare.pc);
+          spare = null;
+        }
+      }
     },
-    // a fresh connection that offers (the caller's first offer, a rejoin, a restart)
-    startOver() {
+    // make the next connection now (and with pool, gather its candidates ahead)
+    warm({ pool = false } = {}) {
+      if (closed || spare || pc) return;
+      try {
+        spare = { pc: new RTCPeerConnection(spareConfig(pool)), pool };
+      } catch (err) {
+        log("could not make a connection ahead:", err);
+      }
+    },
+    // a fresh connection that offers (the caller's first offer, a rejoin, a restart);
+    // hold: make the offer and gather now, send it on release()
+    startOver({ hold = false } = {}) {
+      if (hold) holding = true;
       return run(() => startOverNow());
+    },
+    get holding() {
+      return holding;
+    },
+    // send what startOver({hold: true}) kept, and from now on everything as it comes
+    release() {
+      if (!holding) return false;
+      holding = false;
+      releaseHeld();
+      if (pc && startingOver) awaitAnswer(pc);
+      return true;
+    },
+    // local tracks of these kinds are coming: negotiate their senders as sending already
+    expect(kinds) {
+      expected = new Set(kinds);
+      return run(() => pc && syncSenders(pc));
     },
     // whether this side has a connection (or one is being made)
     get active() {
@@ -301,10 +443,11 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
         else if (candidate) await onCandidate(candidate, from);
       });
     },
-    // the local tracks to send (null: send nothing of that kind)
+    // the local tracks to send (null: send nothing of that kind); ends expect()
     setTracks({ audio = local.audio, video = local.video } = {}) {
       local.audio = audio;
       local.video = video;
+      expected = new Set();
       if (local.stream) {
         for (const t of local.stream.getTracks()) if (t !== audio && t !== video) local.stream.removeTrack(t);
         for (const t of [audio, video]) if (t && !local.stream.getTracks().includes(t)) local.stream.addTrack(t);
@@ -331,7 +474,12 @@ export function createLink({ role, send, onConnection = () => {}, onTrack = () =
       clearTimers();
       dispose(pc);
       pc = null;
+      for (const target of [...retiring]) closeQuietly(target);
+      if (spare) dispose(spare.pc);
+      spare = null;
       early = [];
+      held = [];
+      holding = false;
     },
   };
 }
