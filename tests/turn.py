@@ -8,6 +8,7 @@ are what it accepts.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import time
@@ -23,6 +24,17 @@ TURN_URL = f"turn:{TURN_IP}:{TURN_PORT}?transport=udp"
 
 class CoturnMissing(RuntimeError):
     """coturn (turnserver) is not installed."""
+
+
+def require_coturn() -> None:
+    """In a test: skip it where coturn is not installed, or fail it under CI (CI=true)."""
+    if shutil.which("turnserver") is None:
+        import pytest
+
+        message = "coturn is not installed (apt-get install coturn; make system-deps does it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: it is required under CI")
+        pytest.skip(message)
 
 
 @asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -33,19 +34,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture
-async def shop_url(tmp_path: Path) -> AsyncIterator[str]:
-    """The demo shop + DCS server (demo mode, SQLite in tmp_path) on a real port."""
+@asynccontextmanager
+async def serve_shop(data_dir: Path) -> AsyncIterator[str]:
+    """The demo shop + DCS server (demo mode, SQLite in data_dir, DCS_* settings from the
+    environment) on a real loopback port; yields its base URL."""
     if not (STATIC / "widget" / "dcs-widget.js").exists():
         pytest.fail("widget assets are not built: run `make build`")
     from examples.demo_shop.__main__ import build_app
 
-    server = TestServer(build_app(data_dir=str(tmp_path)), host="127.0.0.1")
+    server = TestServer(build_app(data_dir=str(data_dir)), host="127.0.0.1")
     await server.start_server()
     try:
         yield str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def shop_url(tmp_path: Path) -> AsyncIterator[str]:
+    async with serve_shop(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

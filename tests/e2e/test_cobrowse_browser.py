@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, expect
 
 from tests import netns, turn
-from tests.conftest import IN_CI
+from tests.e2e.conftest import serve_shop
 from tests.e2e.pages import W, part
 from tests.e2e.test_calls_browser import Contexts, agent_rings_customer_accepts, call_state, live_session
 
@@ -59,8 +58,6 @@ async def shop_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """The demo shop, with coturn (peer-to-peer tests) or with no ICE server at all (fallback)."""
-    from examples.demo_shop.__main__ import build_app
-
     # tests/netns.py re-runs single nodes, so the variant comes from the test's name
     fallback = "falls_back" in request.node.name
     if fallback or "turn_only" in request.node.name:
@@ -68,18 +65,11 @@ async def shop_url(
     if not fallback:  # (without TURN and with a relay-only policy, no peer path exists)
         monkeypatch.setenv("DCS_TURN_URLS", turn.TURN_URL)
         monkeypatch.setenv("DCS_TURN_SECRET", turn.TURN_SECRET)
-    try:
-        async with turn.coturn(tmp_path) if not fallback else contextlib.nullcontext():
-            server = TestServer(build_app(data_dir=str(tmp_path)), host="127.0.0.1")
-            await server.start_server()
-            try:
-                yield str(server.make_url("")).rstrip("/")
-            finally:
-                await server.close()
-    except turn.CoturnMissing as exc:
-        if IN_CI:
-            pytest.fail(f"{exc}: it is required under CI")
-        pytest.skip(str(exc))
+    if not fallback:
+        turn.require_coturn()
+    relay_server = contextlib.nullcontext() if fallback else turn.coturn(tmp_path)
+    async with relay_server, serve_shop(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

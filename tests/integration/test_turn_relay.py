@@ -21,7 +21,7 @@ from dcs_sdk import DcsError, Event
 from dcs_sdk.rtc import CallPeer
 from signaling_server import Config
 from tests import netns, turn
-from tests.conftest import IN_CI, Connect
+from tests.conftest import Connect
 from tests.integration.test_rtc_python_peer import live_pair, wait_for_packets, write_tone
 from tests.turn import TURN_SECRET, TURN_URL
 
@@ -29,13 +29,9 @@ from tests.turn import TURN_SECRET, TURN_URL
 @pytest.fixture
 async def coturn(tmp_path: Path) -> AsyncIterator[Path]:
     """coturn on 10.99.0.1:3478 (inside the test's namespace), REST-secret auth; yields its log."""
-    try:
-        async with turn.coturn(tmp_path) as log:
-            yield log
-    except turn.CoturnMissing as exc:
-        if IN_CI:
-            pytest.fail(f"{exc}: it is required under CI")
-        pytest.skip(str(exc))
+    turn.require_coturn()
+    async with turn.coturn(tmp_path) as log:
+        yield log
 
 
 def turn_config(config: Config, *, secret: str = TURN_SECRET, ttl_s: int = 600) -> Config:

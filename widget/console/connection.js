@@ -6,24 +6,9 @@
 // "push" (name, data) for every server-pushed event.
 import { io } from "socket.io-client";
 import { createEmitter } from "./emitter.js";
-import { Event } from "../src/protocol.js";
+import { AGENT_PUSHES } from "../src/protocol.js";
 
 const ACK_TIMEOUT_MS = 10000;
-const PUSHED = [
-  Event.AGENT_STATE,
-  Event.QUEUE_SNAPSHOT,
-  Event.SESSION_HANDOFF,
-  Event.SESSION_REVOKED,
-  Event.SESSION_STATE,
-  Event.CHAT_MESSAGE,
-  Event.CHAT_TYPING,
-  Event.ERROR,
-  Event.CALL_STATE,
-  Event.RTC_SIGNAL,
-  Event.COBROWSE_STATE,
-  Event.COBROWSE_SIGNAL,
-  Event.COBROWSE_DATA,
-];
 
 export function createConnection({ getToken, firstToken = null }) {
   const events = createEmitter();
@@ -104,7 +89,7 @@ export function createConnection({ getToken, firstToken = null }) {
         message: String(data.message || err.message || "The server refused the connection."),
       });
     });
-    for (const name of PUSHED) socket.on(name, (data) => events.emit("push", name, data));
+    for (const name of AGENT_PUSHES) socket.on(name, (data) => events.emit("push", name, data));
     window.addEventListener("online", nudge);
     socket.connect();
   }

@@ -35,6 +35,27 @@ export const Event = Object.freeze({
   ERROR: "error",
 });
 
+// What the server pushes to a customer's widget, and to an agent's console (agents also get
+// every push of the sessions they hold).
+export const CUSTOMER_PUSHES = Object.freeze([
+  Event.SESSION_STATE,
+  Event.CHAT_MESSAGE,
+  Event.CHAT_TYPING,
+  Event.ERROR,
+  Event.CALL_STATE,
+  Event.RTC_SIGNAL,
+  Event.COBROWSE_STATE,
+  Event.COBROWSE_SIGNAL,
+  Event.COBROWSE_DATA,
+]);
+export const AGENT_PUSHES = Object.freeze([
+  Event.AGENT_STATE,
+  Event.QUEUE_SNAPSHOT,
+  Event.SESSION_HANDOFF,
+  Event.SESSION_REVOKED,
+  ...CUSTOMER_PUSHES,
+]);
+
 export const SessionState = Object.freeze({
   VIRTUAL: "virtual",
   QUEUED: "queued",

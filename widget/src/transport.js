@@ -2,20 +2,9 @@
 // (re)connect, acks as promises, and reconnecting after refusals socket.io will not retry.
 import { io } from "socket.io-client";
 import { createEmitter } from "./emitter.js";
-import { Event } from "./protocol.js";
+import { CUSTOMER_PUSHES } from "./protocol.js";
 
 const ACK_TIMEOUT_MS = 10000;
-const PUSHED = [
-  Event.SESSION_STATE,
-  Event.CHAT_MESSAGE,
-  Event.CHAT_TYPING,
-  Event.ERROR,
-  Event.CALL_STATE,
-  Event.RTC_SIGNAL,
-  Event.COBROWSE_STATE,
-  Event.COBROWSE_SIGNAL,
-  Event.COBROWSE_DATA,
-];
 
 function fetchToken(tokenUrl) {
   return fetch(tokenUrl, { credentials: "include", headers: { Accept: "application/json" } })
@@ -89,7 +78,7 @@ export function createTransport({ server, tokenUrl }) {
         retryLater();
       }
     });
-    for (const name of PUSHED) socket.on(name, (data) => events.emit("push", name, data));
+    for (const name of CUSTOMER_PUSHES) socket.on(name, (data) => events.emit("push", name, data));
     socket.connect();
   }
 

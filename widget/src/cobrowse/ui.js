@@ -3,26 +3,9 @@
 //   cobrowse-control-prompt cobrowse-control-allow cobrowse-control-decline  ("control it?")
 //   cobrowse-banner cobrowse-banner-text cobrowse-stop cobrowse-revoke  (fixed, panel open or not)
 // Text always goes in as text: nothing here parses HTML.
+import { h as el, setText } from "../ui/dom.js";
 
 let uid = 0;
-
-function el(tag, props, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value == null || value === false) continue;
-    if (key === "part") node.setAttribute("data-part", value);
-    else if (key === "class") node.className = value;
-    else if (key === "hidden") node.hidden = true;
-    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child != null) node.append(typeof child === "string" ? document.createTextNode(child) : child);
-  return node;
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 // A consent prompt (role=alertdialog): Escape declines.
 function prompt({ part, desc, onAnswer }) {
