@@ -17,6 +17,17 @@
 // already granted) it answers at once and the connection comes up while the microphone
 // opens. The steps are marked with performance.mark("dcs.call.*") for the bench.
 //
+// A call that cannot connect fails with a message on both sides, and the chat goes on:
+// at once when no path can ever be made (a relay-only policy and a TURN server that
+// refuses the credential or cannot be reached: the gathering of one side ends with no
+// candidate, and its end-of-candidates tells the other side), else when it has not
+// connected CONNECT_TIMEOUT_MS after the answer (a TURN server that does not answer at
+// all takes Chromium longer than that to give up on; tests shorten the timeout with
+// window.__dcsCallTimeoutMs, read when the controller is made). The failing side hangs up
+// only once its last signal has reached the server, so that the other side hears of the
+// empty gathering first; a side whose unconnected call the other side hung up after
+// trying for a while shows the failure too (both time out together).
+//
 // UI hooks: on("change", snapshot) after every change, on("ring", snapshot) when a call
 // rings for this side, on("tracks") when remote tracks change.
 import { Event } from "../protocol.js";
@@ -25,6 +36,9 @@ import { createLink } from "./peer.js";
 import { createMedia, mediaErrorText } from "./media.js";
 
 const CONNECT_TIMEOUT_MS = 30000;
+const STUCK_MS = 5000; // hung up unconnected after trying this long (or half the timeout): it failed
+const NO_RELAY_TEXT = "Could not reach the media relay server, so the call cannot connect. The chat still works.";
+const NO_CONNECTION_TEXT = "The call could not connect. Check your network connection and try again. The chat still works.";
 const ENDED_SHOWN_MS = 8000;
 const RANK = { ringing: 0, connecting: 1, connected: 2, reconnecting: 2, ended: 3 };
 const SAVED_PREFIX = "dcs.call.";
@@ -46,6 +60,17 @@ async function microphoneGranted() {
   } catch (_) {
     return false;
   }
+}
+
+// how long an answered call may take to connect
+function connectTimeoutMs() {
+  const ms = typeof window !== "undefined" ? Number(window.__dcsCallTimeoutMs) : NaN;
+  return ms > 0 ? ms : CONNECT_TIMEOUT_MS;
+}
+
+// what the other side's signals told of its current connection's candidates
+function remoteCandidates(pcId = null) {
+  return { pcId, count: 0, done: false };
 }
 
 function ackError(ack, fallback) {
@@ -93,6 +118,11 @@ export function createCallController({ role, sessionId, request, log = () => {} 
   let connectedBase = 0; // Date.now() at the call's connected_at, by this clock
   let endedTimer = 0;
   let connectTimer = 0;
+  const timeoutMs = connectTimeoutMs();
+  let connectingSince = 0; // when this side began to connect the answered call (0: not trying)
+  let failed = false; // this call could not connect (the message says why)
+  let lastSignal = Promise.resolve(); // the ack of our latest rtc.signal
+  let remote = remoteCandidates();
   let destroyed = false;
 
   const debug = {
@@ -171,8 +201,8 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       video: !!(call && call.video),
       callId: call ? call.call_id : null,
       caller: other ? other.name || (other.role === "agent" ? "An agent" : "The customer") : "",
-      reason: call && call.state === "ended" ? call.reason || "" : "",
-      endedText: call && call.state === "ended" ? endedText(call.reason) : "",
+      reason: call && call.state === "ended" ? (failed ? "failed" : call.reason || "") : "",
+      endedText: call && call.state === "ended" ? endedText(failed ? "failed" : call.reason) : "",
       connectedBase: connectedBase || 0,
       muted: media.muted,
       camera: media.camera,
@@ -265,7 +295,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       send: (signal) => {
         if (signal.description) mark(`send-${signal.description.type}`);
         if (call && call.state !== "ended") {
-          request(Event.RTC_SIGNAL, { session_id: sessionId, call_id: call.call_id, ...signal });
+          lastSignal = request(Event.RTC_SIGNAL, { session_id: sessionId, call_id: call.call_id, ...signal });
         }
       },
       onConnection: (value) => {
@@ -273,6 +303,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
         linkState = value;
         if (value === "connected") {
           everConnected = true;
+          connectingSince = 0;
           clearTimeout(connectTimer);
         }
         report();
@@ -280,6 +311,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       },
       onTrack: () => emit("tracks"),
       onRemote: () => emit(),
+      onNoPath: () => checkPath(),
       videoCall: () => {
         const other = call && call.media ? call.media[role === "agent" ? "customer" : "agent"] : null;
         return !!call && (!!call.video || !!(other && other.video));
@@ -373,6 +405,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       mark("accepted");
       link.release();
       armConnectTimer();
+      checkPath(); // it may have gathered nothing while the call rang
       return;
     }
     if (link.active) return;
@@ -382,15 +415,76 @@ export function createCallController({ role, sessionId, request, log = () => {} 
 
   function armConnectTimer() {
     clearTimeout(connectTimer);
+    connectingSince = Date.now();
     connectTimer = setTimeout(() => {
       if (!call || call.state === "ended" || everConnected) return;
-      say("The call could not connect. Check your network connection and try again.");
-      hangup();
-    }, CONNECT_TIMEOUT_MS);
+      fail(failureText());
+    }, timeoutMs);
+  }
+
+  // why this call cannot connect, as far as this side can tell: the relay when, with a
+  // relay-only policy (or TURN errors), either side has no candidate
+  function failureText() {
+    const g = link ? link.gathering : null;
+    const relayed = rtcConfig.iceTransportPolicy === "relay" || (g && g.errors.length > 0);
+    const none = (g && g.count === 0) || (remote.done && remote.count === 0);
+    return relayed && none ? NO_RELAY_TEXT : NO_CONNECTION_TEXT;
+  }
+
+  // an answered call that has never connected, and either side's gathering ended with no
+  // candidate: no path can ever be made, so fail now rather than at the timeout
+  function checkPath() {
+    if (failed || !call || !joined || !ready || everConnected || !link || link.holding) return;
+    if (call.state === "ringing" || call.state === "ended") return;
+    const g = link.gathering;
+    const noneHere = !!g && g.complete && g.count === 0;
+    if (!noneHere && !(remote.done && remote.count === 0)) return;
+    log(noneHere ? "no local candidate: no path can be made" : "the other side has no candidate: no path can be made");
+    fail(failureText());
+  }
+
+  // this call cannot connect: say why, and end it for both sides
+  async function fail(text) {
+    if (failed || !call || call.state === "ended") return;
+    failed = true;
+    clearTimeout(connectTimer);
+    say(text);
+    emit();
+    await lastSignal; // our end-of-candidates reaches the other side before our hang-up does
+    await hangup();
+  }
+
+  // the other side hung up our answered call that never connected, after trying long
+  // enough to have timed out too (or given up): it failed here as well
+  function endedUnconnected(c) {
+    const other = role === "agent" ? "customer" : "agent";
+    const tried = connectingSince ? Date.now() - connectingSince : 0;
+    if (failed || everConnected || !joined || c.reason !== `hung up by ${other}`) return;
+    if (tried < Math.min(STUCK_MS, timeoutMs / 2)) return;
+    failed = true;
+    say(failureText());
+  }
+
+  // what the other side's signal tells of its candidates (noted before the link takes the
+  // signal: a hang-up right after it would close the link first)
+  function noteRemote(s) {
+    const pcId = s.pc_id || null;
+    if (s.description) {
+      if (pcId !== remote.pcId) remote = remoteCandidates(pcId);
+      const sdp = s.description.sdp || "";
+      remote.count += (sdp.match(/^a=candidate:/gm) || []).length;
+      if (/^a=end-of-candidates/m.test(sdp)) remote.done = true;
+    } else if (s.candidate && pcId === remote.pcId) {
+      if (s.candidate.candidate) remote.count += 1;
+      else remote.done = true;
+    }
   }
 
   function teardown() {
     clearTimeout(connectTimer);
+    connectingSince = 0;
+    remote = remoteCandidates();
+    lastSignal = Promise.resolve();
     if (link) link.close();
     link = null;
     media.close();
@@ -433,6 +527,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       call = c;
       incoming = !mine;
       joined = mine;
+      failed = false;
       if (!mine) say("");
       emit();
       if (incoming) {
@@ -444,6 +539,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     }
     call = c;
     if (c.state === "ended") {
+      endedUnconnected(c);
       finish(c);
       return;
     }
@@ -467,6 +563,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     clearTimeout(endedTimer);
     if (call && call.state === "ended") call = null;
     say("");
+    failed = false;
     inviting = busy = true;
     emit();
     const ok = await prepare(video);
@@ -544,6 +641,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     armConnectTimer();
     flushQueued();
     if (ack.call) follow(ack.call);
+    checkPath(); // the caller's signals may have come before the answer's ack
     if (opening) {
       emit();
       if (!(await mediaArrived(opening)) && call && call.call_id === c.call_id && call.state !== "ended") {
@@ -573,6 +671,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       return;
     }
     const c = call;
+    connectingSince = 0; // ended from here: not the other side's failure
     const ack = await request(Event.CALL_HANGUP, { session_id: sessionId, call_id: c.call_id });
     if (ack.ok && ack.call) follow(ack.call);
     else if (call && call.call_id === c.call_id && call.state !== "ended") {
@@ -604,6 +703,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     clearTimeout(endedTimer);
     call = c;
     joined = true;
+    failed = false;
     incoming = false;
     linkState = c.state === "ringing" ? "new" : "reconnecting";
     everConnected = c.state !== "ringing";
@@ -658,12 +758,14 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     if (!s || s.session_id !== sessionId || !call || s.call_id !== call.call_id || !(joined || accepting)) return;
     if (s.from && s.from.role === role) return; // another tab of our own identity
     if (s.description) mark(`recv-${s.description.type}`);
+    noteRemote(s);
     if (!ready || !joined) {
       queued.push(s);
       if (queued.length > 400) queued.shift();
       return;
     }
     link.handle(s);
+    checkPath();
   }
 
   function toggleMute() {

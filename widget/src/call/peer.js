@@ -10,7 +10,11 @@
 //   over at once, the customer's fresh offer wins (the agent answers it);
 // * ICE restart (pc.restartIce()) when ICE fails, or stays "disconnected" for a few
 //   seconds; when that does not bring the connection back, or an answer cannot be
-//   applied, this side starts over with a fresh connection and a new pc_id.
+//   applied, this side starts over with a fresh connection and a new pc_id;
+// * the end of each gathering goes out as an end-of-candidates signal (candidate ""), so
+//   the other side learns when this one has none at all; gathering that ends with no
+//   candidate (a relay-only policy and a TURN server that refused us) is reported with
+//   onNoPath(): no path can ever be made from this connection.
 //
 // Made early to save time (docs/architecture.md, "Call set-up time"):
 // * startOver({hold: true}) makes the offer and gathers candidates now but keeps them
@@ -41,7 +45,8 @@ const KINDS = ["audio", "video"];
 
 // send(signal): rtc.signal payload without session/call ids ({pc_id, description} or
 // {pc_id, candidate}). onConnection("connected" | "reconnecting"). onRemote(): the remote
-// tracks or what they carry changed. onTrack(track): a remote track arrived. videoCall():
+// tracks or what they carry changed. onTrack(track): a remote track arrived. onNoPath():
+// the current connection's gathering ended with no candidate (see gathering). videoCall():
 // whether a fresh offer should carry a video section even when this side sends no video (a
 // video call, or the other side's camera is on); a voice call's offer is audio only, which
 // sets up faster, and video joins later by renegotiation.
@@ -51,6 +56,7 @@ export function createLink({
   onConnection = () => {},
   onTrack = () => {},
   onRemote = () => {},
+  onNoPath = () => {},
   videoCall = () => false,
   log = () => {},
 }) {
@@ -72,6 +78,7 @@ export function createLink({
   const streamed = new WeakSet(); // senders given our stream
   let spare = null; // {pc, pool}: the next connection, made ahead by warm()
   const retiring = new Set(); // replaced connections still to close
+  let gathering = null; // the current connection's latest gathering: {count, errors, complete}
   const local = { audio: null, video: null, stream: typeof MediaStream === "function" ? new MediaStream() : null };
 
   function run(job) {
@@ -160,7 +167,7 @@ export function createLink({
   }
 
   function detach(target) {
-    target.onnegotiationneeded = target.onicecandidate = target.ontrack = null;
+    target.onnegotiationneeded = target.onicecandidate = target.onicecandidateerror = target.ontrack = null;
     target.oniceconnectionstatechange = target.onconnectionstatechange = target.onsignalingstatechange = null;
   }
 
@@ -201,8 +208,18 @@ export function createLink({
     remotePcId = null;
     startingOver = offering;
     next.onnegotiationneeded = () => run(() => negotiate(next, id));
+    gathering = { count: 0, errors: [], complete: false };
     next.onicecandidate = (e) => {
-      if (next === pc && e.candidate && e.candidate.candidate) out({ pc_id: id, candidate: e.candidate.toJSON() });
+      if (next !== pc) return;
+      if (e.candidate && e.candidate.candidate) {
+        gathering.count += 1;
+        out({ pc_id: id, candidate: e.candidate.toJSON() });
+      } else if (!e.candidate) gathered(id);
+    };
+    // (a TURN server's refusal, e.g. 401 for a wrong or expired credential; errors met while
+    // gathering ahead with iceCandidatePoolSize are not reported by Chromium)
+    next.onicecandidateerror = (e) => {
+      if (next === pc) gathering.errors.push({ code: e.errorCode, text: e.errorText, url: e.url });
     };
     next.ontrack = (e) => {
       if (next !== pc) return;
@@ -226,6 +243,15 @@ export function createLink({
     }
     log(`new connection ${id} (${offering ? "offering" : "answering"})`);
     return next;
+  }
+
+  // the current connection's gathering is over: say so, and whether it found nothing
+  function gathered(id) {
+    gathering.complete = true;
+    out({ pc_id: id, candidate: { candidate: "" } });
+    if (gathering.count) return;
+    log("gathering found no candidate:", JSON.stringify(gathering.errors));
+    onNoPath();
   }
 
   async function negotiate(target, id) {
@@ -352,7 +378,10 @@ export function createLink({
   function restart(target) {
     if (target !== pc || closed || giveUpTimer) return;
     log("restarting ICE");
-    if (target.remoteDescription) target.restartIce();
+    if (target.remoteDescription) {
+      gathering = { count: 0, errors: [], complete: false }; // a new generation gathers afresh
+      target.restartIce();
+    }
     giveUpTimer = setTimeout(() => {
       giveUpTimer = 0;
       if (target === pc && !up(target)) {
@@ -388,6 +417,11 @@ export function createLink({
     },
     get local() {
       return local;
+    },
+    // the current connection's latest gathering: {count (local candidates so far), errors
+    // (its icecandidateerror events), complete}; null before there is a connection
+    get gathering() {
+      return gathering && { ...gathering, errors: gathering.errors.slice() };
     },
     setConfig(rtcConfig) {
       config = rtcConfig || {};
