@@ -112,3 +112,14 @@ async def postgres_database() -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def coturn(tmp_path: Path) -> AsyncIterator[Path]:
+    """coturn on 10.99.0.1:3478 (inside the test's network namespace), REST-secret auth;
+    yields its log. Skipped where coturn is missing, except under CI."""
+    from tests import turn
+
+    turn.require_coturn()
+    async with turn.coturn(tmp_path) as log:
+        yield log

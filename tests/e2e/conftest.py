@@ -7,9 +7,12 @@ import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+
+from tests.e2e.pages import Contexts
 
 CHROMIUM = os.environ.get("DCS_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -70,3 +73,12 @@ async def browser() -> AsyncIterator[object]:
             yield instance
         finally:
             await instance.close()
+
+
+@pytest.fixture
+async def contexts(browser: Any, shop_url: str) -> AsyncIterator[Contexts]:
+    made = Contexts(browser)
+    try:
+        yield made
+    finally:
+        await made.close()

@@ -12,19 +12,17 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from aiortc.contrib.media import MediaPlayer, MediaRecorder
 from playwright.async_api import Page, expect
 
 from dcs_sdk import DcsClient, PageInfo
 from dcs_sdk.rtc import CallPeer
 from tests import netns
-from tests.e2e.pages import W, part, send_from_console, send_from_widget
+from tests.e2e.pages import Contexts, W, live_session, open_console, part, send_from_console, send_from_widget
 from tests.integration.test_rtc_python_peer import analyse, wait_for_packets, write_tone
 
 CALL_TIMEOUT_MS = 15_000
@@ -135,57 +133,6 @@ async def chat_both_ways(customer: Page, agent: Page, tag: str) -> None:
     await expect(agent.locator(part("message")).filter(has_text=f"customer says {tag}")).to_have_count(1)
     await send_from_console(agent, f"agent says {tag}")
     await expect(customer.locator(part("message", W)).filter(has_text=f"agent says {tag}")).to_have_count(1)
-
-
-class Contexts:
-    """Browser contexts for one test, closed before the server stops (open sockets would hold it up)."""
-
-    def __init__(self, browser: Any) -> None:
-        self.browser = browser
-        self.opened: list[Any] = []
-
-    async def new_page(self, init_script: str = "") -> Page:
-        context = await self.browser.new_context()
-        self.opened.append(context)
-        if init_script:
-            await context.add_init_script(init_script)
-        page: Page = await context.new_page()
-        return page
-
-
-@pytest.fixture
-async def contexts(browser: Any, shop_url: str) -> AsyncIterator[Contexts]:
-    made = Contexts(browser)
-    try:
-        yield made
-    finally:
-        for context in made.opened:
-            await context.close()
-
-
-async def open_console(contexts: Contexts, shop_url: str) -> Page:
-    agent = await contexts.new_page()
-    await agent.goto(f"{shop_url}/console")
-    await agent.locator(part("agent-option") + "[data-agent-id='alice']").click()
-    return agent
-
-
-async def live_session(
-    contexts: Contexts, shop_url: str, customer_init: str = ""
-) -> tuple[Page, Page, list[str]]:
-    """A customer in the demo shop and Alice in the console, chatting live."""
-    errors: list[str] = []
-    customer = await contexts.new_page(customer_init)
-    customer.on("pageerror", lambda exc: errors.append(f"customer: {exc}"))
-    await customer.goto(f"{shop_url}/")
-    await customer.locator(part("launcher", W)).click()
-    await customer.locator(part("escalate", W)).click()
-    await expect(customer.locator(part("queue", W))).to_be_visible()
-    agent = await open_console(contexts, shop_url)
-    agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
-    await agent.locator(part("queue-item")).first.locator(part("accept")).click()
-    await expect(customer.locator(part("status", W))).to_contain_text("Alice")
-    return customer, agent, errors
 
 
 async def agent_rings_customer_accepts(customer: Page, agent: Page, *, video: bool = False) -> float:

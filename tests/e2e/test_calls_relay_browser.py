@@ -23,20 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Page, expect
 
 from tests import netns, turn
-from tests.conftest import IN_CI
-from tests.e2e.pages import W, part
+from tests.e2e.conftest import serve_shop
+from tests.e2e.pages import Contexts, W, live_session, part
 from tests.e2e.test_calls_browser import (
     CALL_TIMEOUT_MS,
-    Contexts,
     agent_rings_customer_accepts,
     call_state,
     chat_both_ways,
     expect_state,
-    live_session,
     wait_rising,
 )
 
@@ -66,25 +63,11 @@ async () => {
 
 
 @pytest.fixture
-async def coturn(tmp_path: Path) -> AsyncIterator[Path]:
-    """coturn on 10.99.0.1:3478 (inside the test's namespace), REST-secret auth; yields its log."""
-    try:
-        async with turn.coturn(tmp_path) as log:
-            yield log
-    except turn.CoturnMissing as exc:
-        if IN_CI:
-            pytest.fail(f"{exc}: it is required under CI")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture
 async def shop_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> AsyncIterator[str]:
     """The demo shop with a relay-only policy and TURN credentials for coturn (tests that
     need it running ask for the ``coturn`` fixture)."""
-    from examples.demo_shop.__main__ import build_app
-
     name = request.node.name
     monkeypatch.setenv("DCS_ICE_TRANSPORT_POLICY", "relay")
     monkeypatch.setenv("DCS_TURN_URLS", SILENT_TURN_URL if "unreachable" in name else turn.TURN_URL)
@@ -93,31 +76,20 @@ async def shop_url(
         monkeypatch.setenv("DCS_TURN_TTL_S", "-3600")  # credentials that expired an hour before minting
     if "blocked" in name:
         block_relayed_traffic()
-    server = TestServer(build_app(data_dir=str(tmp_path)), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
-
-
-class ShortTimeout(Contexts):
-    """Pages whose calls give up connecting after SHORT_CONNECT_TIMEOUT_MS."""
-
-    async def new_page(self, init_script: str = "") -> Page:
-        return await super().new_page(
-            f"window.__dcsCallTimeoutMs = {SHORT_CONNECT_TIMEOUT_MS};\n{init_script}"
-        )
+    async with serve_shop(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 async def contexts(browser: Any, shop_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Contexts]:
-    made = ShortTimeout(browser) if "gives_up" in request.node.name else Contexts(browser)
+    """Pages as usual; for the "gives_up" tests, calls give up connecting after
+    SHORT_CONNECT_TIMEOUT_MS."""
+    short = "gives_up" in request.node.name
+    made = Contexts(browser, f"window.__dcsCallTimeoutMs = {SHORT_CONNECT_TIMEOUT_MS};" if short else "")
     try:
         yield made
     finally:
-        for context in made.opened:
-            await context.close()
+        await made.close()
 
 
 def block_relayed_traffic() -> None:

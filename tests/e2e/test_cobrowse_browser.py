@@ -28,8 +28,8 @@ from playwright.async_api import Page, expect
 
 from tests import netns, turn
 from tests.e2e.conftest import serve_shop
-from tests.e2e.pages import W, part
-from tests.e2e.test_calls_browser import Contexts, agent_rings_customer_accepts, call_state, live_session
+from tests.e2e.pages import Contexts, W, live_session, part
+from tests.e2e.test_calls_browser import agent_rings_customer_accepts, call_state
 
 TIMEOUT_MS = 15_000
 VIEW_IFRAME = f"{part('cobrowse-view')} iframe"
@@ -70,16 +70,6 @@ async def shop_url(
     relay_server = contextlib.nullcontext() if fallback else turn.coturn(tmp_path)
     async with relay_server, serve_shop(tmp_path) as url:
         yield url
-
-
-@pytest.fixture
-async def contexts(browser: Any, shop_url: str) -> AsyncIterator[Contexts]:
-    made = Contexts(browser)
-    try:
-        yield made
-    finally:
-        for context in made.opened:
-            await context.close()
 
 
 class Sent:

@@ -10,7 +10,6 @@ call can still be hung up.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,18 +19,10 @@ from aiortc.contrib.media import MediaPlayer
 from dcs_sdk import DcsError, Event
 from dcs_sdk.rtc import CallPeer
 from signaling_server import Config
-from tests import netns, turn
+from tests import netns
 from tests.conftest import Connect
 from tests.integration.test_rtc_python_peer import live_pair, wait_for_packets, write_tone
 from tests.turn import TURN_SECRET, TURN_URL
-
-
-@pytest.fixture
-async def coturn(tmp_path: Path) -> AsyncIterator[Path]:
-    """coturn on 10.99.0.1:3478 (inside the test's namespace), REST-secret auth; yields its log."""
-    turn.require_coturn()
-    async with turn.coturn(tmp_path) as log:
-        yield log
 
 
 def turn_config(config: Config, *, secret: str = TURN_SECRET, ttl_s: int = 600) -> Config:

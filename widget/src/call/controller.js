@@ -33,6 +33,7 @@
 import { Event } from "../protocol.js";
 import { createEmitter } from "../emitter.js";
 import { createLink } from "./peer.js";
+import { rtcConfiguration } from "../rtcconfig.js";
 import { createMedia, mediaErrorText } from "./media.js";
 
 const CONNECT_TIMEOUT_MS = 30000;
@@ -237,16 +238,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
   async function fetchConfig() {
     const ack = await request(Event.RTC_CONFIG, { session_id: sessionId });
     if (!ack.ok) return ackError(ack, "The call could not be set up.");
-    const servers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
-    rtcConfig = {
-      iceServers: servers.map((s) => {
-        const server = { urls: s.urls };
-        if (s.username) server.username = s.username;
-        if (s.credential) server.credential = s.credential;
-        return server;
-      }),
-      iceTransportPolicy: ack.ice_transport_policy === "relay" ? "relay" : "all",
-    };
+    rtcConfig = rtcConfiguration(ack);
     const ttl = Number(ack.ttl_s);
     configFreshMs = Number.isFinite(ttl) && ttl > 0 ? Math.min(CONFIG_FRESH_MS, (ttl * 1000) / 2) : CONFIG_FRESH_MS;
     mark("config");

@@ -15,6 +15,7 @@ import { Event } from "../protocol.js";
 import { encodeFrame, createAssembler } from "./frames.js";
 import { pack, unpack } from "./compress.js";
 import { createPeer } from "./peer.js";
+import { rtcConfiguration } from "../rtcconfig.js";
 
 const OPEN_WAIT_MS = 3000; // a fresh channel that is not open by then: relay
 const HIGH_WATER = 2 << 20; // bytes waiting in the data channel before we hold back
@@ -22,19 +23,6 @@ const LOW_WATER = 512 << 10;
 const RELAY_WINDOW = 16; // pieces on their way through the server at once
 const MAX_BACKLOG = 16 << 20; // characters waiting: beyond this, drop them and start afresh
 const TRANSIENT = new Set(["offline", "timeout", "rate_limited", "internal", "bad_ack"]);
-
-function iceServers(ack) {
-  const servers = Array.isArray(ack.ice_servers) ? ack.ice_servers : [];
-  return {
-    iceServers: servers.map((s) => {
-      const server = { urls: s.urls };
-      if (s.username) server.username = s.username;
-      if (s.credential) server.credential = s.credential;
-      return server;
-    }),
-    iceTransportPolicy: ack.ice_transport_policy === "relay" ? "relay" : "all",
-  };
-}
 
 export function createCobrowseChannel({
   role,
@@ -131,7 +119,7 @@ export function createCobrowseChannel({
     loadConfig: () =>
       request(Event.RTC_CONFIG, { session_id: sessionId }).then((ack) => {
         if (!ack.ok) throw new Error((ack.error && ack.error.message) || "rtc.config failed");
-        return iceServers(ack);
+        return rtcConfiguration(ack);
       }),
     onChannel: (next) => {
       const old = dc;
