@@ -33,7 +33,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from namespace import ROOT, in_namespace, reexec_in_namespace  # noqa: E402
+from processes import free_port, wait_up  # noqa: E402
 
 from tests.e2e.conftest import LAUNCH_ARGS as E2E_LAUNCH_ARGS  # noqa: E402
 
@@ -382,12 +382,6 @@ def breakdown(records: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def server(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     """A server in its own process (as in production: not sharing this process's event loop
     with Playwright), listening on 127.0.0.1; its base URL once it accepts connections."""
@@ -395,19 +389,8 @@ async def server(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, *args, "--port", str(port), cwd=ROOT, stdout=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.returncode is not None:
-            raise RuntimeError(f"{args} exited with {proc.returncode}")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            await writer.wait_closed()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            await asyncio.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError(f"{args} did not start")
+    await wait_up(port, proc)
+    return proc, f"http://127.0.0.1:{port}"
 
 
 async def run(calls: int) -> dict[str, Any]:

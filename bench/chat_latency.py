@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import random
-import socket
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import socketio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from processes import free_port, wait_up  # noqa: E402
 
 from dcs_sdk import AccessToken, DcsClient, Event, KeySet, SigningKey  # noqa: E402
 
@@ -58,27 +59,6 @@ async def msg(sid, data):
 
 web.run_app(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), print=None)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def wait_up(port: int, proc: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.returncode is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            await writer.wait_closed()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def cpu_seconds(pid: int) -> float:
