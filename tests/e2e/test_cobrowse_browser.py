@@ -301,6 +301,10 @@ async def test_cobrowse_alongside_a_call(contexts: Contexts, shop_url: str) -> N
     await customer.evaluate("() => { document.querySelector('h1').textContent = 'After the call'; }")
     await expect(replay(agent).locator("h1")).to_have_text("After the call", timeout=TIMEOUT_MS)
     await expect(customer.locator(part("cobrowse-banner", W))).to_be_visible()
+    # the customer closes the conversation: co-browse stops with it, on both sides
+    await customer.locator(part("end", W)).click()
+    await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden(timeout=TIMEOUT_MS)
+    await expect(agent.locator(VIEW_IFRAME)).to_have_count(0, timeout=TIMEOUT_MS)
     assert not errors, errors
 
 
