@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dcs_sdk.protocol import (
@@ -31,8 +31,8 @@ from dcs_sdk.protocol import (
 )
 from dcs_sdk.tokens import Claims
 
-from .participants import fail, live_member, signal_payload, who
-from .sessions import Notifier, session_room
+from .participants import live_member, signal_payload, to_other_side, who
+from .sessions import Notifier, fail, session_room
 from .store import SessionRecord
 from .store.cached import CachedStore
 
@@ -46,9 +46,7 @@ class Cobrowse:
     state: CobrowseState
     control: ControlState = ControlState.OFF
     started_at: float | None = None
-    ended_at: float | None = None
     reason: str = ""
-    created_at: float = field(default_factory=time.time)
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -76,10 +74,14 @@ class CobrowseService:
         share = self.shares.get(session_id)
         return share if share is not None and share.state is not CobrowseState.ENDED else None
 
-    def _active(self, session_id: str, cobrowse_id: str) -> Cobrowse:
+    def _named(self, session_id: str, cobrowse_id: str) -> Cobrowse:
         share = self._open(session_id)
         if share is None or share.cobrowse_id != cobrowse_id:
             raise fail(ErrorCode.NOT_FOUND, "There is no such co-browse in this session.")
+        return share
+
+    def _active(self, session_id: str, cobrowse_id: str) -> Cobrowse:
+        share = self._named(session_id, cobrowse_id)
         if share.state is not CobrowseState.ACTIVE:
             raise fail(ErrorCode.WRONG_STATE, "The customer has not shared their page yet.")
         return share
@@ -143,9 +145,7 @@ class CobrowseService:
 
     async def stop(self, sid: str, claims: Claims, p: CobrowseRef) -> dict[str, Any]:
         await self._member(claims, p.session_id)
-        share = self._open(p.session_id)
-        if share is None or share.cobrowse_id != p.cobrowse_id:
-            raise fail(ErrorCode.NOT_FOUND, "There is no such co-browse in this session.")
+        share = self._named(p.session_id, p.cobrowse_id)
         self._end(share, f"stopped by {claims.role.value}")
         await self._push(share)
         return ok(cobrowse=share.to_wire())
@@ -154,7 +154,7 @@ class CobrowseService:
         await self._member(claims, p.session_id)
         self._active(p.session_id, p.cobrowse_id)
         payload = signal_payload(p, claims, session_id=p.session_id, cobrowse_id=p.cobrowse_id)
-        await self._to_other_side(Event.COBROWSE_SIGNAL, payload, sid)
+        await to_other_side(self.notifier, Event.COBROWSE_SIGNAL, payload, sid)
         return ok()
 
     async def relay_data(self, sid: str, claims: Claims, p: CobrowseData) -> dict[str, Any]:
@@ -166,16 +166,12 @@ class CobrowseService:
             "frame": p.frame,
             "from": who(claims),
         }
-        await self._to_other_side(Event.COBROWSE_DATA, payload, sid)
+        await to_other_side(self.notifier, Event.COBROWSE_DATA, payload, sid)
         return ok()
-
-    async def _to_other_side(self, event: Event, payload: dict[str, Any], sid: str) -> None:
-        await self.notifier.emit(event, payload, room=session_room(payload["session_id"]), skip_sid=sid)
 
     def _end(self, share: Cobrowse, reason: str) -> None:
         share.state = CobrowseState.ENDED
         share.control = ControlState.OFF
-        share.ended_at = time.time()
         share.reason = reason
 
     async def session_left_live(self, session_id: str) -> None:

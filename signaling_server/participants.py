@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from dcs_sdk.exceptions import ProtocolError
-from dcs_sdk.protocol import ErrorCode, Role, SessionState, SignalBody
+from dcs_sdk.protocol import ErrorCode, Event, Role, SessionState, SignalBody
 from dcs_sdk.tokens import Claims
 
+from .sessions import Notifier, fail, session_room
 from .store import SessionRecord
 from .store.cached import CachedStore
-
-
-def fail(code: ErrorCode, message: str) -> ProtocolError:
-    return ProtocolError(code.value, message)
 
 
 def who(claims: Claims) -> dict[str, str]:
@@ -52,3 +48,8 @@ def signal_payload(p: SignalBody, claims: Claims, **ids: str) -> dict[str, Any]:
     if p.candidate is not None:
         payload["candidate"] = p.candidate.model_dump()
     return payload
+
+
+async def to_other_side(notifier: Notifier, event: Event, payload: dict[str, Any], sid: str) -> None:
+    """Relay to the session's other participant(s): everyone in its room but the sender."""
+    await notifier.emit(event, payload, room=session_room(payload["session_id"]), skip_sid=sid)

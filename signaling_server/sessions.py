@@ -82,7 +82,7 @@ class LiveCompanion(Protocol):
     async def session_left_live(self, session_id: str) -> None: ...
 
 
-def _fail(code: ErrorCode, message: str) -> ProtocolError:
+def fail(code: ErrorCode, message: str) -> ProtocolError:
     return ProtocolError(code.value, message)
 
 
@@ -151,9 +151,9 @@ class SessionService:
     async def _session_for(self, claims: Claims, session_id: str) -> SessionRecord:
         record = await self.store.get_session(session_id)
         if record is None:
-            raise _fail(ErrorCode.NOT_FOUND, "There is no such session.")
+            raise fail(ErrorCode.NOT_FOUND, "There is no such session.")
         if not may_act_on(claims, record):
-            raise _fail(ErrorCode.FORBIDDEN, "You are not a participant of this session.")
+            raise fail(ErrorCode.FORBIDDEN, "You are not a participant of this session.")
         return record
 
     def _wire(self, record: SessionRecord) -> dict[str, Any]:
@@ -221,7 +221,7 @@ class SessionService:
         if duplicate:
             existing = await self.store.message_by_client_id(session.id, client_id or "")
             if existing is None:
-                raise _fail(ErrorCode.INTERNAL, "That message could not be found; send it again.")
+                raise fail(ErrorCode.INTERNAL, "That message could not be found; send it again.")
             return existing, False
         stored, created = await committed
         if not created:
@@ -246,7 +246,7 @@ class SessionService:
         if p.session_id:
             record = await self.store.get_session(p.session_id)
             if record is not None and record.customer_id != claims.sub:
-                raise _fail(ErrorCode.FORBIDDEN, "This session belongs to someone else.")
+                raise fail(ErrorCode.FORBIDDEN, "This session belongs to someone else.")
         else:
             record = await self.store.latest_open_session(claims.sub)
         created = record is None
@@ -283,9 +283,9 @@ class SessionService:
     async def send(self, sid: str, claims: Claims, p: ChatSend) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
         if session.state not in CHATTING:
-            raise _fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one to chat.")
+            raise fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one to chat.")
         if claims.role is not Role.CUSTOMER and session.state is not S.LIVE:
-            raise _fail(ErrorCode.WRONG_STATE, "You can only chat in a live session.")
+            raise fail(ErrorCode.WRONG_STATE, "You can only chat in a live session.")
         role = Role.CUSTOMER if claims.role is Role.CUSTOMER else claims.role
         stored, created = await self._append(
             session, role, claims.sub, claims.name, p.text, client_id=p.client_id, sender_sid=sid
@@ -316,7 +316,7 @@ class SessionService:
             queue = str(session.assistant_state.get("queue") or self.default_queue)
             session = await self._escalate(session, p.reason, queue, actor=claims.sub)
         elif session.state is not S.QUEUED and session.state is not S.LIVE:
-            raise _fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one.")
+            raise fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one.")
         return ok(session=self._wire(session))
 
     async def _escalate(
@@ -402,7 +402,7 @@ class SessionService:
         else:
             return ok(session=self._wire(session))
         if moved is None:
-            raise _fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile; try again.")
+            raise fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile; try again.")
         name = claims.name or "The customer"
         await self._system(moved, f"{name} ended the chat.")
         await self._push_state(moved)
@@ -411,9 +411,9 @@ class SessionService:
     async def csat(self, sid: str, claims: Claims, p: CsatSubmit) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
         if session.state not in (S.WRAP_UP, S.ENDED):
-            raise _fail(ErrorCode.WRONG_STATE, "You can rate the conversation once it has ended.")
+            raise fail(ErrorCode.WRONG_STATE, "You can rate the conversation once it has ended.")
         if session.csat_score is not None:
-            raise _fail(ErrorCode.WRONG_STATE, "You have already rated this conversation. Thank you!")
+            raise fail(ErrorCode.WRONG_STATE, "You have already rated this conversation. Thank you!")
         await self.store.update_session(session.id, csat_score=p.score, csat_comment=p.comment)
         rated = await self.store.get_session(session.id) or session
         await self._push_state(rated)
@@ -518,26 +518,26 @@ class SessionService:
     def _seat(self, claims: Claims) -> AgentSeat:
         seat = self.router.agents.get(claims.sub)
         if seat is None:
-            raise _fail(ErrorCode.WRONG_STATE, "Reconnect: this agent has no live connection.")
+            raise fail(ErrorCode.WRONG_STATE, "Reconnect: this agent has no live connection.")
         return seat
 
     async def accept(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
         seat = self._seat(claims)
         async with self._lock(self._agent_locks, seat.id):
             if seat.free_slots == 0:
-                raise _fail(
+                raise fail(
                     ErrorCode.AT_CAPACITY,
                     f"You already have {seat.capacity} sessions; end one before taking another.",
                 )
             session = await self.store.get_session(p.session_id)
             if session is None:
-                raise _fail(ErrorCode.NOT_FOUND, "There is no such session.")
+                raise fail(ErrorCode.NOT_FOUND, "There is no such session.")
             if session.state is not S.QUEUED:
                 if session.state is S.LIVE:
-                    raise _fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
-                raise _fail(ErrorCode.WRONG_STATE, "This session is no longer waiting.")
+                    raise fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
+                raise fail(ErrorCode.WRONG_STATE, "This session is no longer waiting.")
             if not seat.serves(session.queue):
-                raise _fail(
+                raise fail(
                     ErrorCode.FORBIDDEN,
                     f"This session waits in the {session.queue!r} queue, which you do not serve.",
                 )
@@ -553,7 +553,7 @@ class SessionService:
                 accepted_at=now,
             )
             if live is None:
-                raise _fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
+                raise fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
             self.router.dequeue(live.id)
             self.router.record_wait(now - (live.queued_at or now))
             self.router.assign(seat.id, live.id)
@@ -579,7 +579,7 @@ class SessionService:
             wrap_up_at=now,
         )
         if moved is None:
-            raise _fail(ErrorCode.WRONG_STATE, "Only a live session can be ended.")
+            raise fail(ErrorCode.WRONG_STATE, "Only a live session can be ended.")
         await self._left_live(moved.id)
         await self._system(moved, f"{claims.name or 'The agent'} ended the chat.")
         await self._push_state(moved)
@@ -598,7 +598,7 @@ class SessionService:
             wrap_up_notes=p.notes,
         )
         if moved is None:
-            raise _fail(ErrorCode.WRONG_STATE, "Only a session in wrap-up can be closed with notes.")
+            raise fail(ErrorCode.WRONG_STATE, "Only a session in wrap-up can be closed with notes.")
         await self._push_state(moved)
         await self._release(moved, reason="ended")
         self._forget(moved.id)
@@ -622,7 +622,7 @@ class SessionService:
             accepted_at=None,
         )
         if moved is None:
-            raise _fail(ErrorCode.WRONG_STATE, "Only a live session can be transferred.")
+            raise fail(ErrorCode.WRONG_STATE, "Only a live session can be transferred.")
         await self._left_live(moved.id)
         await self._release(session, reason="transferred")
         self.router.enqueue(self._waiting(moved))

@@ -30,8 +30,8 @@ from dcs_sdk.protocol import (
 from dcs_sdk.tokens import Claims, turn_credentials
 
 from .config import Config
-from .participants import fail, live_member, signal_payload, who
-from .sessions import Notifier, session_room
+from .participants import live_member, signal_payload, to_other_side, who
+from .sessions import Notifier, fail, session_room
 from .store import SessionRecord
 from .store.cached import CachedStore
 
@@ -164,7 +164,7 @@ class SignalingService:
         if call.state is CallState.RINGING:
             raise fail(ErrorCode.WRONG_STATE, "Signal after the call is answered.")
         payload = signal_payload(p, claims, session_id=p.session_id, call_id=p.call_id)
-        await self.notifier.emit(Event.RTC_SIGNAL, payload, room=session_room(p.session_id), skip_sid=sid)
+        await to_other_side(self.notifier, Event.RTC_SIGNAL, payload, sid)
         return ok()
 
     def _end(self, call: Call, reason: str) -> None:

@@ -5,22 +5,10 @@
 import { createCallController } from "./controller.js";
 import { createCallUi } from "./ui.js";
 import { CALL_CSS } from "./styles.js";
-
-function adoptStyles(slot) {
-  const root = slot.getRootNode();
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CALL_CSS);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  } catch (_) {
-    const style = document.createElement("style");
-    style.textContent = CALL_CSS;
-    (root.host ? root : document.head).append(style);
-  }
-}
+import { adoptStyles } from "../ui/dom.js";
 
 export function mountCall({ request, getSessionId, slot, openPanel = () => {}, onActive = () => {} }) {
-  adoptStyles(slot);
+  adoptStyles(slot, CALL_CSS);
   let controller = null;
   let ui = null;
   let sessionId = null;

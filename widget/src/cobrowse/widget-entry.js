@@ -5,21 +5,9 @@
 // startRecording is exported too, for the privacy test that drives rrweb directly.
 import { createCobrowseController } from "./controller.js";
 import { COBROWSE_CSS } from "./styles.js";
+import { adoptStyles } from "../ui/dom.js";
 
 export { startRecording } from "./recorder.js";
-
-function adoptStyles(node) {
-  const root = node.getRootNode();
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(COBROWSE_CSS);
-    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
-  } catch (_) {
-    const style = document.createElement("style");
-    style.textContent = COBROWSE_CSS;
-    (root.host ? root : document.head).append(style);
-  }
-}
 
 export function mountCobrowse({
   request,
@@ -32,7 +20,7 @@ export function mountCobrowse({
   notice = () => {},
   onState = () => {},
 }) {
-  adoptStyles(layer);
+  adoptStyles(layer, COBROWSE_CSS);
   let controller = null;
   let sessionId = null;
   const log = (...args) => console.debug("[DCS co-browse]", ...args);

@@ -45,3 +45,18 @@ export function show(el, visible) {
 export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
+
+// Styles for a chunk loaded later (calls, co-browse), added to the shadow root (or the
+// document) that holds `node`: a constructed sheet where supported, else a <style>.
+export function adoptStyles(node, css) {
+  const root = node.getRootNode();
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+  } catch (_) {
+    const style = document.createElement("style");
+    style.textContent = css;
+    (root.host ? root : document.head).append(style);
+  }
+}
