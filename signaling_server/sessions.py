@@ -5,9 +5,9 @@
                             +----transfer------+
 
 Each use case checks who is asking, changes the store (one transaction, with a transition
-row), tells the router, then tells the participants. Messages get a per-session sequence
-number here, under a per-session lock, so seq has no gaps and a retried client_id is
-stored once.
+row), tells the router, then tells the participants. Messages get their per-session
+sequence number from the store's commit and are relayed only after it, so seq has no gaps,
+is never reused, and a retried client_id is stored once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import asyncio
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -44,15 +43,17 @@ from dcs_sdk.protocol import (
 from dcs_sdk.tokens import Claims
 
 from .auth import may_act_on
+from .keyed_locks import KeyedLocks
 from .routing import AgentSeat, Router, Waiting
 from .store import MessageRecord, SessionRecord
 from .store.cached import CachedStore
+from .store.errors import OpenSessionExists, SessionGone, UnstorableMessage
+from .store.schema import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
 S = SessionState
 CHATTING = (S.VIRTUAL, S.QUEUED, S.LIVE)
-RECENT_CLIENT_IDS = 1000  # retries are answered from memory within this window
 
 
 def session_room(session_id: str) -> str:
@@ -101,10 +102,8 @@ class SessionService:
         self.assistant = assistant
         self.notifier = notifier
         self.default_queue = default_queue
-        self._seq: dict[str, int] = {}
-        self._recent: dict[str, OrderedDict[str, int]] = {}
-        self._append_locks: dict[str, asyncio.Lock] = {}
         self._assistant_locks: dict[str, asyncio.Lock] = {}
+        self._start_locks = KeyedLocks()
         self._agent_locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # by the key they show under in acks and handoffs: "call", "cobrowse"
@@ -172,9 +171,6 @@ class SessionService:
         return lock
 
     def _forget(self, session_id: str) -> None:
-        self._seq.pop(session_id, None)
-        self._recent.pop(session_id, None)
-        self._append_locks.pop(session_id, None)
         self._assistant_locks.pop(session_id, None)
 
     async def _append(
@@ -189,52 +185,43 @@ class SessionService:
         suggestions: Iterable[str] = (),
         sender_sid: str | None = None,
     ) -> tuple[MessageRecord, bool]:
-        """Sequence, relay and store one message; a retried client_id is stored once.
+        """Store one message, then relay it: (stored, created).
 
-        The message is relayed as soon as it has its seq, to everyone in the session but the
-        sending socket (which gets it in its ack), and this returns once its group commit is
-        done, so the sender's ack means "stored".
+        The store allocates the seq in the commit (group-committed with whatever else is
+        being sent), and only then does the message go to everyone in the session but the
+        sending socket (which gets it in its ack): nobody is shown what is not stored. A
+        retried client_id returns the original message and is not relayed again.
         """
-        async with self._lock(self._append_locks, session.id):
-            recent = await self._recent_client_ids(session.id)
-            duplicate = client_id is not None and client_id in recent
-            if not duplicate:
-                message = MessageRecord(
-                    session_id=session.id,
-                    seq=self._seq[session.id] + 1,
-                    client_id=client_id or f"srv_{secrets.token_hex(8)}",
-                    role=role,
-                    sender_id=sender_id,
-                    sender_name=sender_name,
-                    text=text,
-                    ts=time.time(),
-                    suggestions=tuple(suggestions),
-                )
-                self._seq[session.id] = message.seq
-                recent[message.client_id] = message.seq
-                while len(recent) > RECENT_CLIENT_IDS:
-                    recent.popitem(last=False)
-                await self.notifier.emit(
-                    Event.CHAT_MESSAGE, message.to_wire(), room=session_room(session.id), skip_sid=sender_sid
-                )
-                committed = self.store.writer.submit(message)
-        if duplicate:
-            existing = await self.store.message_by_client_id(session.id, client_id or "")
-            if existing is None:
-                raise fail(ErrorCode.INTERNAL, "That message could not be found; send it again.")
-            return existing, False
-        stored, created = await committed
-        if not created:
-            log.error("message %s/%s was relayed but collided in the store", session.id, message.seq)
+        draft = MessageRecord(
+            session_id=session.id,
+            seq=0,  # allocated by the store's commit
+            client_id=client_id or f"srv_{secrets.token_hex(8)}",
+            role=role,
+            sender_id=sender_id,
+            sender_name=sender_name,
+            text=text,
+            ts=time.time(),
+            suggestions=tuple(suggestions),
+        )
+        try:
+            stored, created = await self.store.append_message(draft)
+        except UnstorableMessage as exc:
+            log.warning("message %s/%s cannot be stored: %s", session.id, draft.client_id, exc)
+            raise fail(
+                ErrorCode.BAD_PAYLOAD, "This message contains characters that cannot be stored."
+            ) from exc
+        except SessionGone as exc:
+            raise fail(ErrorCode.NOT_FOUND, "There is no such session.") from exc
+        except Exception as exc:
+            log.error("message %s/%s could not be stored: %r", session.id, draft.client_id, exc)
+            raise fail(
+                ErrorCode.INTERNAL, "The message could not be stored just now; send it again."
+            ) from exc
+        if created:
+            await self.notifier.emit(
+                Event.CHAT_MESSAGE, stored.to_wire(), room=session_room(session.id), skip_sid=sender_sid
+            )
         return stored, created
-
-    async def _recent_client_ids(self, session_id: str) -> OrderedDict[str, int]:
-        """The session's recent client_id -> seq map, loaded on first use (under its lock)."""
-        recent = self._recent.get(session_id)
-        if recent is None:
-            recent = self._recent[session_id] = OrderedDict(await self.store.recent_client_ids(session_id))
-            self._seq[session_id] = max([await self.store.stored_last_seq(session_id), *recent.values()])
-        return recent
 
     async def _system(self, session: SessionRecord, text: str) -> None:
         await self._append(session, Role.SYSTEM, "system", "", text)
@@ -242,27 +229,10 @@ class SessionService:
     # customers
 
     async def start(self, sid: str, claims: Claims, p: SessionStart) -> dict[str, Any]:
-        record: SessionRecord | None = None
-        if p.session_id:
-            record = await self.store.get_session(p.session_id)
-            if record is not None and record.customer_id != claims.sub:
-                raise fail(ErrorCode.FORBIDDEN, "This session belongs to someone else.")
-        else:
-            record = await self.store.latest_open_session(claims.sub)
-        created = record is None
-        if record is None:
-            record = SessionRecord(
-                id=f"s_{secrets.token_urlsafe(16)}",
-                customer_id=claims.sub,
-                customer_name=claims.name,
-                customer_attrs=dict(claims.attributes),
-                state=S.VIRTUAL,
-                created_at=time.time(),
-                queue=self.default_queue,
-                page_url=p.page.url,
-                page_title=p.page.title,
-            )
-            await self.store.create_session(record, actor=claims.sub)
+        # One customer's tabs start at once: one of them finds or makes the session, the
+        # others then find it (across processes the store's unique index decides).
+        async with self._start_locks.hold(claims.sub):
+            record, created = await self._find_or_open(claims, p)
         await self.notifier.enter_room(sid, session_room(record.id))
         if p.page.url and (created or p.page.url != record.page_url):
             await self.store.add_page_view(record.id, p.page.url, p.page.title, time.time())
@@ -279,6 +249,43 @@ class SessionService:
             messages=[m.to_wire() for m in messages],
             **self._companions_of(record.id),
         )
+
+    async def _find_or_open(self, claims: Claims, p: SessionStart) -> tuple[SessionRecord, bool]:
+        """The session this start resumes, or a new one: (record, created).
+
+        The session asked for, if it is still open; otherwise the customer's open session
+        (an unknown or stale id resumes it); otherwise the closed session asked for, as it
+        is (so it can be rated); otherwise a new one.
+        """
+        asked = await self.store.get_session(p.session_id) if p.session_id else None
+        if asked is not None and asked.customer_id != claims.sub:
+            raise fail(ErrorCode.FORBIDDEN, "This session belongs to someone else.")
+        if asked is not None and asked.state.value in OPEN_STATES:
+            return asked, False
+        current = await self.store.latest_open_session(claims.sub)
+        if current is not None:
+            return current, False
+        if asked is not None:
+            return asked, False
+        record = SessionRecord(
+            id=f"s_{secrets.token_urlsafe(16)}",
+            customer_id=claims.sub,
+            customer_name=claims.name,
+            customer_attrs=dict(claims.attributes),
+            state=S.VIRTUAL,
+            created_at=time.time(),
+            queue=self.default_queue,
+            page_url=p.page.url,
+            page_title=p.page.title,
+        )
+        try:
+            await self.store.create_session(record, actor=claims.sub)
+        except OpenSessionExists:  # another process opened one first
+            current = await self.store.latest_open_session(claims.sub)
+            if current is None:
+                raise fail(ErrorCode.INTERNAL, "Your conversation changed meanwhile; try again.") from None
+            return current, False
+        return record, True
 
     async def send(self, sid: str, claims: Claims, p: ChatSend) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)

@@ -114,6 +114,16 @@ async def postgres_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The same test on a fresh SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+    else:
+        async with postgres_database() as url:
+            yield url
+
+
 @pytest.fixture
 async def coturn(tmp_path: Path) -> AsyncIterator[Path]:
     """coturn on 10.99.0.1:3478 (inside the test's network namespace), REST-secret auth;

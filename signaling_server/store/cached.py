@@ -3,7 +3,8 @@
 Every change to a session goes through this object, so the cache stays exact while one
 process serves a deployment (the store's conditional transitions stay the authority: a
 transition always reads and writes the database). Reading a session on every chat event
-is then free, and message writes are batched by the MessageWriter.
+is then free, and message writes are batched by the MessageWriter, which allocates seqs in
+the database (the cached row's ``last_seq`` is not kept current).
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ class CachedStore:
     # messages
 
     async def append_message(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
-        """Queue for the next group commit and wait for it: (stored, created)."""
+        """Queue for the next group commit and wait for it: (stored with its seq, created).
+
+        Raises UnstorableMessage / SessionGone (the message's fault), or the database's
+        error after retries (send again with the same client_id)."""
         return await self.writer.submit(message)
 
     async def messages_after(self, session_id: str, after_seq: int = 0) -> list[MessageRecord]:
@@ -107,13 +111,3 @@ class CachedStore:
     async def message_by_client_id(self, session_id: str, client_id: str) -> MessageRecord | None:
         await self.writer.drain(session_id)
         return await self.store.message_by_client_id(session_id, client_id)
-
-    async def stored_last_seq(self, session_id: str) -> int:
-        """The highest seq committed for the session (the cached row does not track it)."""
-        await self.writer.drain(session_id)
-        record = await self.store.get_session(session_id)
-        return record.last_seq if record else 0
-
-    async def recent_client_ids(self, session_id: str) -> dict[str, int]:
-        await self.writer.drain(session_id)
-        return await self.store.recent_client_ids(session_id)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -51,6 +52,20 @@ sessions = Table(
     Column("csat_comment", Text),
     Index("ix_dcs_sessions_customer", "customer_id", "created_at"),
     Index("ix_dcs_sessions_state", "state"),
+)
+
+# States in which a session is the customer's conversation (wrap_up is the agent's
+# paperwork: the customer may already start a new one).
+OPEN_STATES = ("virtual", "queued", "live")
+
+# One open session per customer, whatever the concurrency and however many processes: a
+# second insert fails here, and the caller resumes the open one.
+open_session_per_customer = Index(
+    "uq_dcs_sessions_open_customer",
+    sessions.c.customer_id,
+    unique=True,
+    sqlite_where=text("state IN ('virtual', 'queued', 'live')"),
+    postgresql_where=text("state IN ('virtual', 'queued', 'live')"),
 )
 
 messages = Table(

@@ -14,9 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
 
+from .errors import SessionGone
 from .records import MessageRecord
 
 INSERT = (
@@ -27,7 +31,22 @@ INSERT = (
 # Every SQLite connection of the store: WAL lets readers run beside the writer, and NORMAL
 # syncs at checkpoints rather than at each commit.
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000")
-BUMP_SEQ = "UPDATE dcs_sessions SET last_seq = ? WHERE id = ? AND last_seq < ?"
+# Seqs are allocated in the same transaction as the rows, from the session row.
+ALLOCATE = "UPDATE dcs_sessions SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
+
+
+def _row(m: MessageRecord) -> tuple[Any, ...]:
+    return (
+        m.session_id,
+        m.seq,
+        m.client_id,
+        m.role.value,
+        m.sender_id,
+        m.sender_name,
+        m.text,
+        json.dumps(list(m.suggestions)),
+        m.ts,
+    )
 
 
 class SqliteMessageSink:
@@ -63,50 +82,51 @@ class SqliteMessageSink:
         self._last_checkpoint = loop.time()
         self._checkpoint = loop.run_in_executor(self._executor, self._run_checkpoint)
 
-    def _write(self, batch: Sequence[MessageRecord]) -> None:
+    def _write(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
         conn = self._connection()
-        rows = [
-            (
-                m.session_id,
-                m.seq,
-                m.client_id,
-                m.role.value,
-                m.sender_id,
-                m.sender_name,
-                m.text,
-                json.dumps(list(m.suggestions)),
-                m.ts,
-            )
-            for m in batch
-        ]
-        last: dict[str, int] = {}
-        for m in batch:
-            last[m.session_id] = max(last.get(m.session_id, 0), m.seq)
+        counts = Counter(m.session_id for m in batch)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(INSERT, rows)
-            conn.executemany(BUMP_SEQ, [(seq, sid, seq) for sid, seq in last.items()])
+            last: dict[str, int] = {}
+            for sid in sorted(counts):
+                rows = conn.execute(ALLOCATE, (counts[sid], sid)).fetchall()
+                if not rows:
+                    raise SessionGone(sid)
+                last[sid] = int(rows[0][0]) - counts[sid]
+            stored = []
+            for m in batch:
+                last[m.session_id] += 1
+                stored.append(replace(m, seq=last[m.session_id]))
+            conn.executemany(INSERT, [_row(m) for m in stored])
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        return stored
 
-    async def write(self, batch: Sequence[MessageRecord]) -> None:
-        """One transaction for the batch; sqlite3.IntegrityError if any message collides."""
+    async def write(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
+        """One transaction for the batch, seqs allocated inside it: the stored messages.
+
+        Raises (sqlite3.IntegrityError on a collision, SessionGone, UnicodeEncodeError for
+        text SQLite cannot take) and stores nothing when any message fails.
+        """
         conn = self._connection()
         conn.execute("PRAGMA busy_timeout=0")  # never wait for the file lock on the loop's thread
         try:
-            self._write(batch)
+            stored = self._write(batch)
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
             # The engine holds the write lock (a state transition): wait for it in a thread.
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._write_waiting, list(batch))
+            stored = await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._write_waiting, list(batch)
+            )
         self._maybe_checkpoint()
+        return stored
 
-    def _write_waiting(self, batch: Sequence[MessageRecord]) -> None:
+    def _write_waiting(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
         self._connection().execute("PRAGMA busy_timeout=5000")
-        self._write(batch)
+        return self._write(batch)
 
     async def close(self) -> None:
         if self._checkpoint is not None:

@@ -7,20 +7,25 @@ written with its transition row in one transaction, so metrics come from the rec
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Index, event, insert, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from dcs_sdk.exceptions import ConfigError
 from dcs_sdk.protocol import SessionState
 
 from . import schema
+from .errors import OpenSessionExists, SessionGone, UnstorableMessage
 from .records import MessageRecord, SessionRecord
 from .sqlite_sink import SQLITE_PRAGMAS, SqliteMessageSink
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -28,6 +33,35 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
+
+
+def _is_unstorable(exc: BaseException) -> bool:
+    """Whether the database refused the data itself (NUL on PostgreSQL, a lone surrogate
+    anywhere: SQLSTATE class 22, or the driver could not encode it), not the moment."""
+    if isinstance(exc, DataError | UnicodeError):
+        return True
+    if isinstance(exc, DBAPIError):
+        sqlstate = str(getattr(exc.orig, "sqlstate", "") or getattr(exc.orig, "pgcode", "") or "")
+        cause = exc.orig.__cause__ if exc.orig is not None else None
+        return sqlstate.startswith("22") or isinstance(exc.orig, ValueError) or isinstance(cause, ValueError)
+    return False
+
+
+def _message_row(message: MessageRecord) -> dict[str, Any]:
+    values = asdict(message)
+    values["role"] = message.role.value
+    values["suggestions"] = list(message.suggestions)
+    return values
+
+
+async def _ensure_index(engine: AsyncEngine, index: Index) -> None:
+    """Add an index that a database made by an older version lacks (create_all adds
+    indexes only with their tables)."""
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: index.create(sync, checkfirst=True))
+    except IntegrityError as exc:  # rows from before the rule break it: say so, carry on
+        log.warning("cannot add %s to an existing database: %s", index.name, exc)
 
 
 class Store:
@@ -53,6 +87,7 @@ class Store:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as conn:
             await conn.run_sync(schema.metadata.create_all)
+        await _ensure_index(engine, schema.open_session_per_customer)
         sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
         return cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)
 
@@ -64,19 +99,26 @@ class Store:
     # sessions
 
     async def create_session(self, record: SessionRecord, *, actor: str) -> None:
+        """Insert a new session; OpenSessionExists when the customer has an open one already."""
         values = asdict(record)
         values["state"] = record.state.value
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(schema.sessions).values(**values))
-            await conn.execute(
-                insert(schema.transitions).values(
-                    session_id=record.id,
-                    from_state=None,
-                    to_state=record.state.value,
-                    actor=actor,
-                    at=record.created_at,
-                )
-            )
+        transition = insert(schema.transitions).values(
+            session_id=record.id,
+            from_state=None,
+            to_state=record.state.value,
+            actor=actor,
+            at=record.created_at,
+        )
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(schema.sessions).values(**values))
+                await conn.execute(transition)
+        except IntegrityError as exc:
+            if record.state.value in schema.OPEN_STATES and await self.latest_open_session(
+                record.customer_id
+            ):
+                raise OpenSessionExists(record.customer_id) from exc
+            raise
 
     async def get_session(self, session_id: str) -> SessionRecord | None:
         async with self.engine.connect() as conn:
@@ -94,7 +136,7 @@ class Store:
         query = (
             select(schema.sessions)
             .where(schema.sessions.c.customer_id == customer_id)
-            .where(schema.sessions.c.state != SessionState.ENDED.value)
+            .where(schema.sessions.c.state.in_(schema.OPEN_STATES))
             .order_by(schema.sessions.c.created_at.desc())
             .limit(1)
         )
@@ -192,59 +234,69 @@ class Store:
     # messages
 
     async def append_message(self, message: MessageRecord) -> tuple[MessageRecord, bool]:
-        """Store a message with the seq the caller allocated; (stored, True).
+        """Store one message in a transaction of its own, with the next seq of its session.
 
-        A retried ``client_id`` is answered with the message stored the first time, (it, False).
+        A ``client_id`` the session already holds is answered with the message stored the
+        first time, (it, False), and allocates nothing; otherwise (stored, True).
         """
-        values = asdict(message)
-        values["role"] = message.role.value
-        values["suggestions"] = list(message.suggestions)
+        m = schema.messages.c
+        existing_query = select(schema.messages).where(
+            m.session_id == message.session_id, m.client_id == message.client_id
+        )
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(schema.messages).values(**values))
-                await conn.execute(
-                    update(schema.sessions)
-                    .where(schema.sessions.c.id == message.session_id)
-                    .where(schema.sessions.c.last_seq < message.seq)
-                    .values(last_seq=message.seq)
-                )
-        except IntegrityError:
+                row = (await conn.execute(existing_query)).mappings().first()
+                if row is not None:
+                    return MessageRecord.from_row(row), False
+                last = await self._allocate(conn, message.session_id, 1)
+                stored = replace(message, seq=last + 1)
+                await conn.execute(insert(schema.messages).values(**_message_row(stored)))
+        except IntegrityError:  # the same client_id, stored meanwhile by another process
             existing = await self.message_by_client_id(message.session_id, message.client_id)
             if existing is None:
                 raise
             return existing, False
-        return message, True
+        except Exception as exc:
+            if _is_unstorable(exc):
+                raise UnstorableMessage(str(exc).split("\n", 1)[0]) from exc
+            raise
+        return stored, True
 
-    async def insert_messages(self, batch: Sequence[MessageRecord]) -> None:
-        """Store many messages in one transaction; an IntegrityError if any collides."""
+    async def insert_messages(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
+        """Store a batch in one transaction, each message with the next seq of its session.
+
+        The seqs are allocated by the same transaction (``last_seq`` of the session row), so
+        a batch that fails leaves no gap and a restart continues where the database is.
+        Raises if any message cannot be stored (a collision, a missing session, bad text):
+        the caller then stores them one by one.
+        """
         if self._sink is not None:
-            await self._sink.write(batch)
-            return
-        rows = []
-        last: dict[str, int] = {}
-        for message in batch:
-            values = asdict(message)
-            values["role"] = message.role.value
-            values["suggestions"] = list(message.suggestions)
-            rows.append(values)
-            last[message.session_id] = max(last.get(message.session_id, 0), message.seq)
-        s = schema.sessions.c
+            return await self._sink.write(batch)
+        counts = Counter(message.session_id for message in batch)
         async with self.engine.begin() as conn:
-            await conn.execute(insert(schema.messages), rows)
-            for session_id, seq in last.items():
-                await conn.execute(
-                    update(schema.sessions).where(s.id == session_id, s.last_seq < seq).values(last_seq=seq)
-                )
+            last = {sid: await self._allocate(conn, sid, counts[sid]) for sid in sorted(counts)}
+            stored = []
+            for message in batch:
+                last[message.session_id] += 1
+                stored.append(replace(message, seq=last[message.session_id]))
+            await conn.execute(insert(schema.messages), [_message_row(m) for m in stored])
+        return stored
 
-    async def recent_client_ids(self, session_id: str, limit: int = 1000) -> dict[str, int]:
-        """client_id -> seq of a session's latest messages, to answer retries from memory."""
-        m = schema.messages.c
-        query = (
-            select(m.client_id, m.seq).where(m.session_id == session_id).order_by(m.seq.desc()).limit(limit)
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return {client_id: seq for client_id, seq in reversed(rows)}
+    async def _allocate(self, conn: Any, session_id: str, count: int) -> int:
+        """Reserve ``count`` seqs in the session row (locked until the transaction ends);
+        returns the last seq before them."""
+        s = schema.sessions.c
+        row = (
+            await conn.execute(
+                update(schema.sessions)
+                .where(s.id == session_id)
+                .values(last_seq=s.last_seq + count)
+                .returning(s.last_seq)
+            )
+        ).first()
+        if row is None:
+            raise SessionGone(session_id)
+        return int(row[0]) - count
 
     async def message_by_client_id(self, session_id: str, client_id: str) -> MessageRecord | None:
         m = schema.messages.c

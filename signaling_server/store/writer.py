@@ -1,38 +1,47 @@
-"""Group commit for chat messages.
+"""Group commit for chat messages: stored first, then relayed.
 
-Messages are relayed to the session's participants as soon as they are sequenced, and
-written here: whatever arrives while one commit runs goes into the next, so a busy server
-pays for one transaction per batch instead of one per message. Senders are acked only
-after their message's batch has committed, and readers of a session's history first wait
-for that session's queued messages (``drain``), so history never misses a relayed message.
+A message reaches the other participants only once it is committed with the seq they will
+see, so nobody is ever shown what the store does not hold. Whatever arrives while one
+commit runs goes into the next, so a busy server pays one transaction per batch instead of
+one per message, and nothing waits on a timer. The transaction allocates the seqs itself
+(from the session row), so a failed batch leaves no gap and nothing to undo in memory.
+
+A batch that fails is written again message by message: one message the database cannot
+hold fails alone (UnstorableMessage), a retried client_id gets its original message, and a
+lost connection (a PostgreSQL backend terminated mid-write) is retried on a fresh one a few
+times before the sender is told to send again (with the same client_id, which is safe).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
+import time
 from collections import defaultdict
 
-from sqlalchemy.exc import IntegrityError
-
+from .errors import SessionGone, UnstorableMessage
 from .records import MessageRecord
 from .store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-LINGER_S = 0.005
+# A single message's write is tried again after these pauses (seconds) when the failure
+# was the database's, not the message's.
+RETRY_PAUSES_S = (0.05, 0.2, 0.5)
+LOG_EVERY_S = 10.0
 
-_Item = tuple[MessageRecord, "asyncio.Future[tuple[MessageRecord, bool]]"]
+Result = tuple[MessageRecord, bool]
+_Item = tuple[MessageRecord, "asyncio.Future[Result]"]
 
 
 class MessageWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self._pending: dict[str, set[asyncio.Future[tuple[MessageRecord, bool]]]] = defaultdict(set)
+        self._pending: dict[str, set[asyncio.Future[Result]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._logged_at = 0.0
 
     def start(self) -> None:
         if self._task is None:
@@ -47,17 +56,18 @@ class MessageWriter:
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
-    def submit(self, message: MessageRecord) -> asyncio.Future[tuple[MessageRecord, bool]]:
-        """Queue a message; the future gives (stored, created) once it is committed."""
+    def submit(self, message: MessageRecord) -> asyncio.Future[Result]:
+        """Queue a message (its seq is allocated on commit); the future gives
+        (stored, created) once it is committed, or raises why it could not be."""
         self.start()
-        future: asyncio.Future[tuple[MessageRecord, bool]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         pending = self._pending[message.session_id]
         pending.add(future)
         future.add_done_callback(lambda f: self._done(message.session_id, f))
         self._queue.put_nowait((message, future))
         return future
 
-    def _done(self, session_id: str, future: asyncio.Future[tuple[MessageRecord, bool]]) -> None:
+    def _done(self, session_id: str, future: asyncio.Future[Result]) -> None:
         pending = self._pending.get(session_id)
         if pending is not None:
             pending.discard(future)
@@ -65,7 +75,7 @@ class MessageWriter:
                 del self._pending[session_id]
 
     async def drain(self, session_id: str) -> None:
-        """Wait until every message queued for this session so far is committed."""
+        """Wait until every message queued for this session so far is written or failed."""
         pending = list(self._pending.get(session_id, ()))
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
@@ -73,44 +83,59 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            # Linger briefly so a busy server commits a handful of messages at a time: the
-            # relay does not wait for this, only the sender's ack does.
-            await asyncio.sleep(LINGER_S)
+            await asyncio.sleep(0)  # let the messages already on their way join this batch
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
                 await self._write(batch)
+            except Exception:  # never let the writer die: fail what is left of the batch
+                log.exception("the message writer failed on a batch of %d", len(batch))
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(RuntimeError("the message could not be written"))
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
     async def _write(self, batch: list[_Item]) -> None:
+        live = [(m, f) for m, f in batch if not f.cancelled()]
+        if not live:
+            return
         try:
-            await self.store.insert_messages([m for m, _ in batch])
-        except (IntegrityError, sqlite3.IntegrityError):
-            # A retried client_id (or a seq taken by another process): sort it out row by row.
-            for message, future in batch:
+            stored = await self.store.insert_messages([m for m, _ in live])
+        except Exception as exc:
+            if len(live) > 1:
+                self._log("a batch of %d messages failed (%s); writing them one by one", len(live), exc)
+            for message, future in live:
                 await self._write_one(message, future)
             return
-        except Exception as exc:
-            log.exception("writing %d messages failed", len(batch))
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for message, future in batch:
+        for record, (_, future) in zip(stored, live, strict=True):
             if not future.done():
-                future.set_result((message, True))
+                future.set_result((record, True))
 
-    async def _write_one(
-        self, message: MessageRecord, future: asyncio.Future[tuple[MessageRecord, bool]]
-    ) -> None:
-        try:
-            result = await self.store.append_message(message)
-        except Exception as exc:
-            log.exception("writing message %s/%s failed", message.session_id, message.seq)
+    async def _write_one(self, message: MessageRecord, future: asyncio.Future[Result]) -> None:
+        failure: Exception | None = None
+        for pause in (0.0, *RETRY_PAUSES_S):
+            if pause:
+                await asyncio.sleep(pause)
+            try:
+                result = await self.store.append_message(message)
+            except (UnstorableMessage, SessionGone) as exc:
+                failure = exc
+                break
+            except Exception as exc:
+                failure = exc
+                self._log("writing message %s/%s failed: %r", message.session_id, message.client_id, exc)
+                continue
             if not future.done():
-                future.set_exception(exc)
+                future.set_result(result)
             return
-        if not future.done():
-            future.set_result(result)
+        if not future.done() and failure is not None:
+            future.set_exception(failure)
+
+    def _log(self, fmt: str, *args: object) -> None:
+        # A database that is down fails every write: say so every few seconds, not per message.
+        now = time.monotonic()
+        if now - self._logged_at >= LOG_EVERY_S:
+            self._logged_at = now
+            log.warning(fmt, *args)

@@ -5,23 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from dcs_sdk.exceptions import ConfigError
 from dcs_sdk.protocol import Role, SessionState
 from signaling_server.store import MessageRecord, SessionRecord, Store
-from tests.conftest import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
-    else:
-        async with postgres_database() as url:
-            yield url
 
 
 @pytest.fixture
@@ -145,3 +134,58 @@ async def test_page_views_and_customer_lookup(store: Store) -> None:
 async def test_unsupported_database_url_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="Unsupported database URL"):
         await Store.open("mysql://root@localhost/db")
+
+
+async def test_one_message_the_database_cannot_hold_fails_alone(store: Store) -> None:
+    """A lone surrogate (no UTF-8 for it) and, on PostgreSQL, a NUL inside a concurrent group
+    commit: those fail, every other message is stored, seqs gapless."""
+    from signaling_server.store.errors import UnstorableMessage
+    from signaling_server.store.writer import MessageWriter
+
+    sids = [f"s_poison_{i:04d}" for i in range(5)]
+    for sid in sids:
+        await store.create_session(session(sid, customer=sid), actor="test")
+    writer = MessageWriter(store)
+    poison = {("s_poison_0003", 3): "bad \ud800 text"}
+    if store.engine.dialect.name == "postgresql":  # SQLite holds NUL; the edge refuses it anyway
+        poison[("s_poison_0002", 7)] = "bad \x00 text"
+    futures = {
+        (sid, i): writer.submit(message(0, f"c{i}", poison.get((sid, i), f"{sid} m{i}"), sid=sid))
+        for i in range(12)
+        for sid in sids
+    }
+    results = await asyncio.gather(*futures.values(), return_exceptions=True)
+    await writer.close()
+    outcome = dict(zip(futures, results, strict=True))
+    for key in poison:
+        assert isinstance(outcome.pop(key), UnstorableMessage)
+    assert all(isinstance(r, tuple) and r[1] for r in outcome.values()), outcome
+    for sid in sids:
+        stored = await store.messages_after(sid)
+        expected = [f"{sid} m{i}" for i in range(12) if (sid, i) not in poison]
+        assert sorted(m.text for m in stored) == sorted(expected)
+        assert [m.seq for m in stored] == list(range(1, len(expected) + 1))  # no gap where poison was
+        for m in stored:  # each ack named the seq that was stored
+            acked = outcome[(sid, int(m.client_id[1:]))]
+            assert isinstance(acked, tuple) and acked[0].seq == m.seq
+        got = await store.get_session(sid)
+        assert got is not None and got.last_seq == len(expected)
+
+
+async def test_seqs_come_from_the_database_so_a_second_writer_continues_them(store: Store) -> None:
+    """Two writers on one database (two processes, or before and after a restart) allocate
+    from the session row: no seq is reused, none skipped, a retried client_id is found."""
+    from signaling_server.store.writer import MessageWriter
+
+    await store.create_session(session(), actor="v1")
+    first, second = MessageWriter(store), MessageWriter(store)
+    made = [first.submit(message(0, f"a{i}")) for i in range(20)] + [
+        second.submit(message(0, f"b{i}")) for i in range(20)
+    ]
+    results = await asyncio.gather(*made)
+    retry = await second.submit(message(0, "a5", "again"))
+    await first.close()
+    await second.close()
+    assert sorted(r.seq for r, _ in results) == list(range(1, 41))
+    assert not retry[1] and retry[0].text == "hi" and retry[0].seq == results[5][0].seq
+    assert [m.seq for m in await store.messages_after("s_test_0001")] == list(range(1, 41))

@@ -1,0 +1,21 @@
+"""Why a message could not be stored (the store's own errors; the session service maps
+them to wire codes)."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Root of the store's errors."""
+
+
+class UnstorableMessage(StoreError):
+    """The database refused the message itself (its text or names), not the moment: sending
+    it again cannot help. It fails alone; the rest of its batch is stored."""
+
+
+class SessionGone(StoreError):
+    """The message's session has no row."""
+
+
+class OpenSessionExists(StoreError):
+    """The customer already has an open session (another tab or process made it first)."""
