@@ -14,6 +14,7 @@ from aiohttp import web
 from dcs_sdk.assistant import Assistant, load_assistant
 from dcs_sdk.tokens import SigningKey
 
+from .assets import add_asset_routes
 from .auth import Authenticator, build_authenticator, ensure_demo_key
 from .cobrowse import CobrowseService
 from .config import Config
@@ -129,10 +130,11 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/console", _console_page)
     app.router.add_get("/console/", _console_page)
     app.router.add_get("/console/config.json", _console_config)
+    maps = app[CONFIG].serve_source_maps
     if (STATIC / "console").is_dir():
-        app.router.add_static("/console/", STATIC / "console", append_version=False)
+        add_asset_routes(app, "/console/", STATIC / "console", source_maps=maps)
     if (STATIC / "widget").is_dir():
-        app.router.add_static("/widget/", STATIC / "widget", append_version=False)
+        add_asset_routes(app, "/widget/", STATIC / "widget", source_maps=maps)
     else:
         log.warning("widget assets are missing: run `make build` (npm + esbuild) first")
     app.on_response_prepare.append(_security_headers)

@@ -54,6 +54,8 @@ class Config:
     # Demo mode: generate a key pair on first run, mount the demo shop and demo agents.
     demo: bool = False
     log_level: str = "INFO"
+    # Serve the browser code's source maps (/widget/*.map, /console/*.map); off in production.
+    serve_source_maps: bool = False
 
     @property
     def resolved_database_url(self) -> str:

@@ -159,7 +159,9 @@ async def test_voice_call_then_video_mute_and_hang_up_from_each_side(
 
     # 1. the agent rings; the customer's browser asks for the microphone only on accept
     assert await customer.evaluate("window.__dcsCall") is None
-    loaded_call_code = "performance.getEntriesByType('resource').some(e => e.name.endsWith('/dcs-call.js'))"
+    loaded_call_code = (
+        "performance.getEntriesByType('resource').some(e => /\\/dcs-call-[A-Z0-9]+\\.js$/.test(e.name))"
+    )
     assert await customer.evaluate(loaded_call_code) is False  # the first script has no call code
     setup_s = await agent_rings_customer_accepts(customer, agent)
     assert await customer.evaluate(loaded_call_code) is True  # loaded when the call rang

@@ -11,6 +11,11 @@ function cobrowsePolicy(given, attribute) {
   return { allowInputs: Array.isArray(names) ? names.map((n) => String(n).trim()).filter(Boolean) : [] };
 }
 
+// The chunks' content-hashed file names, put in by the build (widget/build.mjs).
+/* global __DCS_CHUNKS__ */
+const CHUNKS =
+  typeof __DCS_CHUNKS__ === "object" ? __DCS_CHUNKS__ : { call: "dcs-call.js", cobrowse: "dcs-cobrowse.js" };
+
 export function readConfig(win = window, doc = document) {
   const script = doc.currentScript || doc.querySelector("script[data-token-url]");
   const data = (script && script.dataset) || {};
@@ -34,10 +39,10 @@ export function readConfig(win = window, doc = document) {
   const widgetUrl = scriptSrc || `${server}/widget/dcs-widget.js`;
   return {
     server,
-    // where the call code (dcs-call.js) is loaded from: next to this script
-    callUrl: new URL("dcs-call.js", widgetUrl).href,
-    // the co-browse code (dcs-cobrowse.js), also next to this script
-    cobrowseUrl: new URL("dcs-cobrowse.js", widgetUrl).href,
+    // where the call code (dcs-call-HASH.js) is loaded from: next to this script
+    callUrl: new URL(CHUNKS.call, widgetUrl).href,
+    // the co-browse code (dcs-cobrowse-HASH.js), also next to this script
+    cobrowseUrl: new URL(CHUNKS.cobrowse, widgetUrl).href,
     cobrowse: cobrowsePolicy(given.cobrowse, data.cobrowseAllowInputs),
     tokenUrl: pick("tokenUrl") || "",
     title: pick("title") || "Help",
