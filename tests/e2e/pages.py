@@ -7,6 +7,12 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 W = "#dcs-widget-root"  # the widget's shadow host; Playwright's CSS pierces open shadow roots
+EXPECT_TIMEOUT_MS = 15_000
+
+# Playwright's expect() waits 5 s by default: too short for a 2-core machine running several
+# browsers at once. Every browser test's expect() waits longer (this module is imported by all
+# that use it); a passing test is no slower, a failing one takes longer to fail.
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def part(name: str, scope: str = "") -> str:

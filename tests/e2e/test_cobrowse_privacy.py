@@ -43,8 +43,14 @@ async def test_masked_values_never_leave_the_browser(browser: Any, shop_url: str
     await page.locator("#note").press_sequentially(
         f"{ALLOWED_TEXT} {ALLOWED_SECRETS[0]} {ALLOWED_SECRETS[1]}", delay=5
     )
+    recorded_before = await page.evaluate("() => window.__events.length")
     await page.evaluate("() => document.querySelector('.saved').textContent += ' (updated)'")
-    await page.wait_for_timeout(300)
+    # the recorder has taken that change (an incremental snapshot of DOM mutations) in
+    await page.wait_for_function(
+        """(from) => window.__events.slice(from).map((e) => JSON.parse(e))
+          .some((e) => e.type === 3 && e.data.source === 0)""",
+        arg=recorded_before,
+    )
     await page.evaluate("() => window.__stop()")
     recorded = "\n".join(await page.evaluate("() => window.__events"))
 
