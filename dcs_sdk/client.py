@@ -80,6 +80,8 @@ class DcsClient:
         for event in PUSHED:
             self.sio.on(event.value, self._receiver(event.value))
         self.sio.on("connect_error", self._on_connect_error)
+        self._unanswered: set[asyncio.Future[Any]] = set()
+        self.sio.on("disconnect", self._on_disconnect)
 
     # connection
 
@@ -116,9 +118,13 @@ class DcsClient:
         self.connect_error = data.get("data", data) if isinstance(data, dict) else data
 
     async def close(self) -> None:
-        """Disconnect; safe to call more than once."""
-        if self.sio.connected:
-            await self.sio.disconnect()
+        """Disconnect, or stop reconnecting if the connection is down; safe to call more
+        than once."""
+        await self.sio.shutdown()
+        # a failed reconnect attempt leaves Engine.IO's HTTP session open
+        http = self.sio.eio.http
+        if http is not None and not http.closed:
+            await http.close()
 
     @property
     def connected(self) -> bool:
@@ -128,13 +134,42 @@ class DcsClient:
 
     async def request(self, event: str, payload: Any) -> dict[str, Any]:
         """Send one event and return its ack; an error ack raises ProtocolError."""
-        ack = await self.sio.call(event, payload, timeout=self.request_timeout)
+        ack = await self._call(event, payload)
         if not isinstance(ack, dict):
             raise DcsError(f"The server answered {event} with {ack!r}.")
         if not ack.get("ok"):
             err = ack.get("error") or {}
             raise ProtocolError(str(err.get("code", "internal")), str(err.get("message", "")))
         return ack
+
+    async def _call(self, event: str, payload: Any) -> Any:
+        """``sio.call``, except that a connection lost before the ack came fails the request
+        at once (DcsError) instead of after request_timeout: the server will not answer
+        it, and the caller may send it again (same client_id) once reconnected."""
+        answered: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def on_ack(*args: Any) -> None:
+            if not answered.done():
+                answered.set_result(args[0] if len(args) == 1 else (list(args) or None))
+
+        self._unanswered.add(answered)
+        try:
+            await self.sio.emit(event, payload, callback=on_ack)
+            return await asyncio.wait_for(answered, self.request_timeout)
+        except TimeoutError:
+            raise socketio.exceptions.TimeoutError() from None
+        finally:
+            self._unanswered.discard(answered)
+
+    async def _on_disconnect(self, *_reason: Any) -> None:
+        # python-socketio handles each packet it receives in a task of its own, and forgets
+        # the ack callbacks as soon as this handler returns: let the packets that arrived
+        # before the connection dropped (acks the server sent before closing) be handled.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        for answered in list(self._unanswered):
+            if not answered.done():
+                answered.set_exception(DcsError("The connection was lost before the server answered."))
 
     async def start_session(
         self, session_id: str | None = None, *, page: PageInfo | None = None, after_seq: int = 0
@@ -157,6 +192,15 @@ class DcsClient:
     async def escalate(self, session_id: str, reason: str = "customer_request") -> dict[str, Any]:
         ack = await self.request(Event.SESSION_ESCALATE, {"session_id": session_id, "reason": reason})
         return dict(ack["session"])
+
+    async def leave_message(
+        self, session_id: str, text: str, *, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """No one is available: leave a message for follow-up in this session. Returns the
+        ack ({"seq", "message", "session"}); a retried client_id is stored once."""
+        cid = client_id or f"c_{uuid.uuid4().hex}"
+        payload = {"session_id": session_id, "client_id": cid, "text": text}
+        return await self.request(Event.SESSION_LEAVE_MESSAGE, payload)
 
     async def history(self, session_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
         ack = await self.request(Event.HISTORY_FETCH, {"session_id": session_id, "after_seq": after_seq})
@@ -191,6 +235,11 @@ class DcsClient:
 
     async def transfer(self, session_id: str, queue: str, note: str = "") -> None:
         await self.request(Event.SESSION_TRANSFER, {"session_id": session_id, "queue": queue, "note": note})
+
+    async def signout(self) -> dict[str, Any]:
+        """Leave: held live sessions go back to the front of their queue, wrap-ups close.
+        Returns the ack ({"handed_on": [ids], "closed": [ids]}); disconnect afterwards."""
+        return await self.request(Event.AGENT_SIGNOUT, {})
 
     # pushed events
 

@@ -11,19 +11,40 @@ events are pushed without acks. docs/protocol.md describes the flow for third-pa
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 PROTOCOL_VERSION: Final = 1
 
-# Limits shared by the server (which enforces them) and the clients (which respect them).
+# Limits shared by the server (which enforces them) and the clients (which respect them);
+# docs/protocol.md ("Limits") names what a client gets above each.
 MAX_TEXT_CHARS: Final = 4000
-MAX_EVENT_BYTES: Final = 16_384
+MAX_EVENT_BYTES: Final = 16_384  # one event's payload, as compact JSON: else payload_too_large
 MAX_COMMENT_CHARS: Final = 2000
+MAX_SHORT_CHARS: Final = 300  # page titles, reasons, transfer notes
+MAX_NAME_CHARS: Final = 200  # a display name (token claim)
 MAX_URL_CHARS: Final = 2048
 MAX_FRAME_CHARS: Final = 12_000  # one co-browse frame (or piece of one) through the server
+MAX_DEPTH: Final = 16  # objects and arrays nested in one payload (or in a token's attrs)
+MAX_SEQ: Final = 2**31 - 1  # the largest sequence number (after_seq) the server takes
+MAX_TOKEN_CHARS: Final = 8192  # the access token in the auth payload: else token_invalid
+# One WebSocket message or long-polling request (Engine.IO's maxPayload), well above the
+# event limit so that an oversized event is still read and answered with payload_too_large.
+# Above it the server closes the connection: the client reconnects and resends.
+MAX_TRANSPORT_BYTES: Final = 1_048_576
+# Packets one long-polling request may carry (Engine.IO's default is 16, which made batched
+# events go unanswered); a request with more is dropped whole.
+MAX_PACKETS_PER_REQUEST: Final = 1000
+
+# Names socket.io keeps for itself (and "*", the server's catch-all): a client that sends an
+# event by one of these names gets unknown_event; it never reaches the server's lifecycle.
+RESERVED_EVENTS: Final = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener", "*"}
+)
 
 
 class Event(StrEnum):
@@ -34,11 +55,13 @@ class Event(StrEnum):
     CHAT_SEND = "chat.send"  # a chat message (any role)
     CHAT_TYPING = "chat.typing"  # typing indicator (any role, both directions)
     SESSION_ESCALATE = "session.escalate"  # "Talk to a person"
+    SESSION_LEAVE_MESSAGE = "session.leave_message"  # no one is available: a message for follow-up
     PAGE_VIEW = "page.view"  # the customer is on a new page
     CSAT_SUBMIT = "csat.submit"  # rating after the session ended
     HISTORY_FETCH = "history.fetch"  # everything after a sequence number
     # agent -> server
     AGENT_PRESENCE = "agent.presence"  # available / away
+    AGENT_SIGNOUT = "agent.signout"  # leaving: held sessions go back to the front of their queue
     SESSION_ACCEPT = "session.accept"  # take a queued session
     SESSION_END = "session.end"  # live -> wrap_up
     SESSION_WRAP_UP = "session.wrap_up"  # wrap_up -> ended, with notes
@@ -134,14 +157,71 @@ class Presence(StrEnum):
 SessionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 QueueName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,40}$")]
-Url = Annotated[str, StringConstraints(max_length=MAX_URL_CHARS)]
-ShortText = Annotated[str, StringConstraints(max_length=300)]
+
+# Text that enters the system (chat, comments, notes, names, titles, token claims) is plain
+# text: no NUL, no lone surrogate (neither can be stored), no C0/C1 control character; text
+# may hold line breaks (\n) and tabs (\t), a line may not.
+_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unclean(value: str, *, line: bool = False) -> str | None:
+    """What makes ``value`` unfit as text (or as a single line), in words; None if fit."""
+    bad = (_NOT_IN_LINE if line else _NOT_IN_TEXT).search(value)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    if code == 0:
+        return "a NUL character (U+0000)"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"a lone surrogate (U+{code:04X})"
+    if code in (0x0A, 0x09):
+        return "a line break or tab"
+    return f"a control character (U+{code:04X})"
+
+
+def _clean_text(value: str) -> str:
+    if (what := unclean(value)) is not None:
+        raise PydanticCustomError("clean_text", "must not contain {what}", {"what": what})
+    return value
+
+
+def _clean_line(value: str) -> str:
+    if (what := unclean(value, line=True)) is not None:
+        raise PydanticCustomError("clean_line", "must not contain {what}", {"what": what})
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank_text", "must contain more than white space")
+    return value
+
+
+# Reusable validated strings; every field where people's text enters uses one of them.
+# (Lengths are checked first, then the characters.)
+CleanText = Annotated[str, AfterValidator(_clean_text)]
+CleanLine = Annotated[str, AfterValidator(_clean_line)]
+Url = Annotated[str, StringConstraints(max_length=MAX_URL_CHARS), AfterValidator(_clean_line)]
+ShortText = Annotated[str, StringConstraints(max_length=MAX_SHORT_CHARS), AfterValidator(_clean_text)]
+LongText = Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS), AfterValidator(_clean_text)]
+ChatText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS),
+    AfterValidator(_clean_text),
+    AfterValidator(_not_blank),
+]
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 
 
 class Payload(BaseModel):
-    """Base of every client -> server payload: strict, closed, immutable."""
+    """Base of every client -> server payload: strict, closed, immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    Strict: "3" is not an int, "yes" or 1 not a bool, 3.0 not an int; unknown fields are
+    refused.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, str_strip_whitespace=False)
 
 
 class PageInfo(Payload):
@@ -154,13 +234,13 @@ class SessionStart(Payload):
 
     session_id: SessionId | None = None
     page: PageInfo = PageInfo()
-    after_seq: int = Field(default=0, ge=0)
+    after_seq: Seq = 0
 
 
 class ChatSend(Payload):
     session_id: SessionId
     client_id: ClientId
-    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+    text: ChatText
 
 
 class ChatTyping(Payload):
@@ -173,6 +253,15 @@ class SessionEscalate(Payload):
     reason: ShortText = "customer_request"
 
 
+class LeaveMessage(Payload):
+    """A message left for follow-up while no one can serve the queue: stored in the
+    session like any chat message, and the session is marked for the agents."""
+
+    session_id: SessionId
+    client_id: ClientId
+    text: ChatText
+
+
 class PageView(Payload):
     session_id: SessionId
     page: PageInfo
@@ -181,16 +270,20 @@ class PageView(Payload):
 class CsatSubmit(Payload):
     session_id: SessionId
     score: int = Field(ge=1, le=5)
-    comment: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
+    comment: LongText = ""
 
 
 class HistoryFetch(Payload):
     session_id: SessionId
-    after_seq: int = Field(default=0, ge=0)
+    after_seq: Seq = 0
 
 
 class AgentPresence(Payload):
     status: Literal[Presence.AVAILABLE, Presence.AWAY]
+
+
+class AgentSignout(Payload):
+    """Sent by the console before it disconnects on sign-out; carries nothing."""
 
 
 class SessionRef(Payload):
@@ -201,7 +294,7 @@ class SessionRef(Payload):
 
 class SessionWrapUp(Payload):
     session_id: SessionId
-    notes: Annotated[str, StringConstraints(max_length=MAX_COMMENT_CHARS)] = ""
+    notes: LongText = ""
 
 
 class SessionTransfer(Payload):
@@ -307,10 +400,12 @@ INBOUND: Final[dict[Event, type[Payload]]] = {
     Event.CHAT_SEND: ChatSend,
     Event.CHAT_TYPING: ChatTyping,
     Event.SESSION_ESCALATE: SessionEscalate,
+    Event.SESSION_LEAVE_MESSAGE: LeaveMessage,
     Event.PAGE_VIEW: PageView,
     Event.CSAT_SUBMIT: CsatSubmit,
     Event.HISTORY_FETCH: HistoryFetch,
     Event.AGENT_PRESENCE: AgentPresence,
+    Event.AGENT_SIGNOUT: AgentSignout,
     Event.SESSION_ACCEPT: SessionRef,
     Event.SESSION_END: SessionRef,
     Event.SESSION_WRAP_UP: SessionWrapUp,
@@ -335,10 +430,12 @@ ALLOWED_ROLES: Final[dict[Event, frozenset[Role]]] = {
     Event.CHAT_SEND: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
     Event.CHAT_TYPING: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
     Event.SESSION_ESCALATE: frozenset({Role.CUSTOMER}),
+    Event.SESSION_LEAVE_MESSAGE: frozenset({Role.CUSTOMER}),
     Event.PAGE_VIEW: frozenset({Role.CUSTOMER}),
     Event.CSAT_SUBMIT: frozenset({Role.CUSTOMER}),
     Event.HISTORY_FETCH: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
     Event.AGENT_PRESENCE: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.AGENT_SIGNOUT: frozenset({Role.AGENT, Role.SUPERVISOR}),
     Event.SESSION_ACCEPT: frozenset({Role.AGENT, Role.SUPERVISOR}),
     Event.SESSION_END: frozenset({Role.AGENT, Role.SUPERVISOR}),
     Event.SESSION_WRAP_UP: frozenset({Role.AGENT, Role.SUPERVISOR}),

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,13 +33,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .exceptions import ConfigError, TokenError
-from .protocol import ErrorCode, Role
+from .protocol import MAX_DEPTH, MAX_NAME_CHARS, MAX_TOKEN_CHARS, ErrorCode, Role, unclean
 
 ALGORITHM: Final = "ES256"
 DEFAULT_TTL: Final = timedelta(minutes=10)
 MAX_TTL: Final = timedelta(hours=12)
 DEFAULT_LEEWAY: Final = timedelta(seconds=10)
 DEFAULT_AGENT_CAPACITY: Final = 3
+MAX_SUB_CHARS: Final = 128
+MAX_SKILLS: Final = 100
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,7 @@ class AccessToken:
             "name": self.name,
             **self.extra,
         }
+        _claims_from(claims)  # refuse at minting what every server would refuse on connect
         return jwt.encode(
             claims, self.signing_key.key, algorithm=ALGORITHM, headers={"kid": self.signing_key.kid}
         )
@@ -242,6 +246,7 @@ class TokenVerifier:
     def verify(self, token: str) -> Claims:
         if not isinstance(token, str) or not token:
             raise TokenError(ErrorCode.TOKEN_MISSING, "No token was given.")
+        check_token_size(token)
         kid = self.kid_of(token)
         public = self.keys.get(kid)
         if public is None:
@@ -267,6 +272,59 @@ class TokenVerifier:
         return _claims_from(raw)
 
 
+def check_token_size(token: str) -> None:
+    """TokenError (token_invalid) for a token longer than MAX_TOKEN_CHARS."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenError(
+            ErrorCode.TOKEN_INVALID,
+            f"The token is {len(token):,} characters long; the limit is {MAX_TOKEN_CHARS:,}.",
+        )
+
+
+def _invalid(sentence: str) -> TokenError:
+    return TokenError(ErrorCode.TOKEN_INVALID, sentence)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_line(claim: str, value: Any, max_chars: int, *, empty: bool) -> str:
+    if not isinstance(value, str):
+        raise _invalid(f"The token's {claim} must be a string.")
+    if not empty and not value:
+        raise _invalid(f"The token's {claim} must not be empty.")
+    if len(value) > max_chars:
+        raise _invalid(f"The token's {claim} must be at most {max_chars} characters.")
+    if (what := unclean(value, line=True)) is not None:
+        raise _invalid(f"The token's {claim} contains {what}; it must be one line of plain text.")
+    return value
+
+
+def _check_attrs(attrs: Any) -> dict[str, Any]:
+    """attrs: a JSON object whose strings are plain text, numbers finite, nesting bounded."""
+    if not isinstance(attrs, dict):
+        raise _invalid("The token's attrs must be an object.")
+    stack: list[tuple[Any, int]] = [(attrs, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_DEPTH:
+                raise _invalid(f"The token's attrs nest more than {MAX_DEPTH} levels deep.")
+            if isinstance(node, dict):
+                for key in node:
+                    stack.append((key, depth))
+                stack.extend((v, depth + 1) for v in node.values())
+            else:
+                stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, str):
+            if (what := unclean(node)) is not None:
+                raise _invalid(f"A value in the token's attrs contains {what}; attrs must be plain text.")
+        elif isinstance(node, int | float) and not isinstance(node, bool) and not _is_number(node):
+            raise _invalid("A number in the token's attrs is not finite.")
+    return attrs
+
+
 def _claims_from(raw: Mapping[str, Any]) -> Claims:
     try:
         role = Role(str(raw.get("role")))
@@ -274,21 +332,29 @@ def _claims_from(raw: Mapping[str, Any]) -> Claims:
         raise TokenError(ErrorCode.TOKEN_INVALID, "The token names no valid role.") from exc
     if role not in (Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR):
         raise TokenError(ErrorCode.TOKEN_INVALID, f"Role {role.value!r} cannot connect.")
-    sub = raw["sub"]
-    if not isinstance(sub, str) or not 0 < len(sub) <= 128:
-        raise TokenError(ErrorCode.TOKEN_INVALID, "The token's subject must be 1 to 128 characters.")
-    attrs = raw.get("attrs", {})
+    # PyJWT reads "exp": "1999999999" as a number; the token format says numbers.
+    for claim in ("exp", "iat", "nbf"):
+        if claim in raw and not _is_number(raw[claim]):
+            raise _invalid(f"The token's {claim} must be a number (seconds since the epoch).")
+    sub = _check_line("subject (sub)", raw["sub"], MAX_SUB_CHARS, empty=False)
+    name = raw.get("name")
+    name = _check_line("name", "" if name is None else name, MAX_NAME_CHARS, empty=True)
+    attrs = _check_attrs(raw.get("attrs", {}))
     skills = raw.get("skills", [])
     max_sessions = raw.get("max_sessions", DEFAULT_AGENT_CAPACITY)
-    if not isinstance(attrs, dict) or not isinstance(skills, list) or not isinstance(max_sessions, int):
-        raise TokenError(ErrorCode.TOKEN_INVALID, "The token's grants have the wrong types.")
+    if not isinstance(skills, list) or len(skills) > MAX_SKILLS:
+        raise _invalid(f"The token's skills must be a list of at most {MAX_SKILLS} queue names.")
+    for skill in skills:
+        _check_line("skills", skill, 64, empty=False)
+    if not isinstance(max_sessions, int) or isinstance(max_sessions, bool):
+        raise _invalid("The token's max_sessions must be an integer.")
     return Claims(
         sub=sub,
         role=role,
-        name=str(raw.get("name") or ""),
+        name=name,
         expires_at=float(raw["exp"]),
         attributes=attrs,
-        skills=tuple(str(s) for s in skills),
+        skills=tuple(skills),
         max_sessions=max(1, min(max_sessions, 50)),
     )
 

@@ -13,6 +13,10 @@ from dcs_sdk.exceptions import ConfigError
 from .app import create_app
 from .config import load_config
 
+# aiohttp waits this long for request handlers still running after the shutdown hook, then
+# as long again for their cancellation (its default is 60 s).
+SHUTDOWN_TIMEOUT_S = 0.25
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -54,7 +58,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"DCS server on http://{config.host}:{config.port}  (agent console: /console)", flush=True)
     # One access-log line per socket.io poll drowns everything else; keep it for DEBUG.
     access_log = logging.getLogger("aiohttp.access") if config.log_level.upper() == "DEBUG" else None
-    web.run_app(app, host=config.host, port=config.port, print=None, access_log=access_log)
+    # SIGTERM/SIGINT: the app's on_shutdown hook (lifecycle.py) finishes in-flight events and
+    # closes every connection within shutdown_grace_s; what is still open after that (a
+    # client that does not read) gets SHUTDOWN_TIMEOUT_S more before aiohttp cuts it.
+    web.run_app(
+        app,
+        host=config.host,
+        port=config.port,
+        print=None,
+        access_log=access_log,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import aiohttp
 
 from dcs_sdk.exceptions import ConfigError, TokenError
 from dcs_sdk.protocol import ErrorCode, Role
-from dcs_sdk.tokens import Claims, KeySet, SigningKey, TokenVerifier
+from dcs_sdk.tokens import Claims, KeySet, SigningKey, TokenVerifier, check_token_size
 
 from .config import Config
 from .store import SessionRecord
@@ -82,8 +82,7 @@ class Authenticator:
             raise TokenError(
                 ErrorCode.TOKEN_MISSING, 'Connect with a token in the auth payload: {"token": "..."}.'
             )
-        if len(token) > 8192:
-            raise TokenError(ErrorCode.TOKEN_INVALID, "The token is too long.")
+        check_token_size(token)
         if self.jwks is not None and self.verifier.keys.get(self.verifier.kid_of(token)) is None:
             try:
                 await self.jwks.refresh()

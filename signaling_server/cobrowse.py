@@ -174,9 +174,9 @@ class CobrowseService:
         share.control = ControlState.OFF
         share.reason = reason
 
-    async def session_left_live(self, session_id: str) -> None:
+    async def session_left_live(self, session_id: str, reason: str = "session ended") -> None:
         """The session was ended, transferred or closed: co-browse stops with it."""
         share = self.shares.pop(session_id, None)
         if share is not None and share.state is not CobrowseState.ENDED:
-            self._end(share, "session ended")
+            self._end(share, reason)
             await self._push(share)

@@ -34,16 +34,43 @@ class Config:
     jwks_url: str = ""
     # Browser origins allowed to connect; empty means the server's own origin only, "*" any.
     allowed_origins: tuple[str, ...] = ()
+    # Other origins the customers' sites load images, web fonts and stylesheets from (their
+    # CDNs): the console's co-browse replay may load them too (csp.py), as it may from
+    # allowed_origins. Never scripts.
+    cobrowse_asset_origins: tuple[str, ...] = ()
     # The virtual assistant, as "module:Class", and keyword arguments for it.
     assistant: str = DEFAULT_ASSISTANT
     assistant_options: Mapping[str, Any] = field(default_factory=dict)
     # The queue a session joins when the assistant names none.
     default_queue: str = "general"
-    # Queue wait assumed per position before any session has been accepted (seconds).
+    # No longer used: wait estimates come from measured waits only (kept so that older
+    # config files still load).
     default_wait_s: int = 60
+    # Opening hours per queue ("*": every other queue), e.g. {"general": "Mon-Fri 09:00-17:00"},
+    # in opening_hours_timezone (an IANA name); a queue without hours is always open.
+    opening_hours: Mapping[str, Any] = field(default_factory=dict)
+    opening_hours_timezone: str = "UTC"
+    # An agent whose every console connection has been gone this long (seconds) has left:
+    # their live sessions go back to the front of their queue (as on agent.signout).
+    agent_grace_s: float = 60.0
     # Per-connection event budget: a burst, refilled at rate_per_s.
     rate_burst: int = 40
     rate_per_s: float = 20.0
+    # Connection bounds (limits.py). A connection whose outgoing queue (what waits to be
+    # sent to a client that does not read) passes send_queue_max_bytes is cut; it resumes
+    # by seq when it reconnects.
+    send_queue_max_bytes: int = 2 * 1024 * 1024
+    # An Engine.IO connection that has not completed the socket.io connect (authenticated)
+    # this long after it opened is closed (seconds).
+    connect_timeout_s: float = 5.0
+    # An HTTP connection without a complete request head this long after it opened or
+    # after its last response is closed: silent, half-sent and idle keep-alive connections.
+    http_idle_timeout_s: float = 5.0
+    # A request body must arrive in full this long after its head.
+    http_body_timeout_s: float = 10.0
+    # On SIGTERM: how long in-flight events get to finish and connections to close before
+    # the rest is cut; the process exits about 0.5 s after that at most.
+    shutdown_grace_s: float = 0.75
     # WebRTC: ICE servers handed to both sides of a call. TURN credentials are minted per
     # participant from turn_secret (coturn's use-auth-secret) and expire after turn_ttl_s.
     stun_urls: tuple[str, ...] = ()

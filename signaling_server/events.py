@@ -1,8 +1,10 @@
 """socket.io glue: authenticate connects, then check, validate and dispatch every event.
 
-One path for every inbound event: rate limit -> size -> known name -> role -> payload model
--> use case. A failure at any step becomes an ack ``{"ok": false, "error": {code, message}}``
-and a log line; the connection and the session carry on.
+One path for every inbound event: rate limit -> decodable -> size -> depth -> known name ->
+role -> payload model -> use case. A failure at any step becomes an ack
+``{"ok": false, "error": {code, message}}`` and a log line (at most one a minute per
+connection and code); the connection and the session carry on. Reserved and nameless events
+come here too, as ``RefusedName`` (transport.py), and are answered ``unknown_event``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dcs_sdk.protocol import (
     ALLOWED_ROLES,
     BULK_EVENTS,
     INBOUND,
+    MAX_DEPTH,
     MAX_EVENT_BYTES,
     ErrorCode,
     Event,
@@ -33,8 +36,11 @@ from dcs_sdk.tokens import Claims
 
 from .auth import Authenticator
 from .cobrowse import CobrowseService
+from .departures import Departures
+from .followups import Followups
 from .sessions import SessionService
 from .signaling import SignalingService
+from .transport import LOG_EVERY_S, RefusedName, Undecodable
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +77,21 @@ class Connection:
     claims: Claims
     bucket: TokenBucket
     bulk: TokenBucket
+    # Log throttle: when each error code was last logged, and how many went unlogged since.
+    logged_at: dict[str, float] = field(default_factory=dict)
+    unlogged: dict[str, int] = field(default_factory=dict)
 
-    def budget_for(self, event: str) -> TokenBucket:
+    def budget_for(self, event: str | RefusedName) -> TokenBucket:
         return self.bulk if event in BULK_EVENTS else self.bucket
+
+    def should_log(self, code: str) -> tuple[bool, int]:
+        """Whether to log this code now (at most once a minute), and how many were skipped."""
+        now = time.monotonic()
+        if now - self.logged_at.get(code, -LOG_EVERY_S) < LOG_EVERY_S:
+            self.unlogged[code] = self.unlogged.get(code, 0) + 1
+            return False, 0
+        self.logged_at[code] = now
+        return True, self.unlogged.pop(code, 0)
 
 
 class SioNotifier:
@@ -101,11 +119,14 @@ class EventGateway:
         cobrowse: CobrowseService,
         authenticator: Authenticator,
         *,
+        departures: Departures,
+        followups: Followups,
         rate_burst: int,
         rate_per_s: float,
     ) -> None:
         self.sio = sio
         self.service = service
+        self.departures = departures
         self.authenticator = authenticator
         self.rate_burst = rate_burst
         self.rate_per_s = rate_per_s
@@ -116,10 +137,12 @@ class EventGateway:
             Event.CHAT_SEND: s.send,
             Event.CHAT_TYPING: s.typing,
             Event.SESSION_ESCALATE: s.escalate,
+            Event.SESSION_LEAVE_MESSAGE: followups.leave_message,
             Event.PAGE_VIEW: s.page_view,
             Event.CSAT_SUBMIT: s.csat,
             Event.HISTORY_FETCH: s.history,
             Event.AGENT_PRESENCE: s.set_presence,
+            Event.AGENT_SIGNOUT: departures.signout,
             Event.SESSION_ACCEPT: s.accept,
             Event.SESSION_END: s.end,
             Event.SESSION_WRAP_UP: s.wrap_up,
@@ -150,20 +173,29 @@ class EventGateway:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.message, {"code": exc.code, "message": exc.message}
             ) from exc
+        if sid in self.connections:
+            # A connection's identity (and its rate budget) never changes once it connected.
+            log.warning("refused a second connect for %s (%s)", sid, self.connections[sid].claims.sub)
+            message = "This connection is signed in already; open a new connection to sign in again."
+            raise socketio.exceptions.ConnectionRefusedError(
+                message, {"code": ErrorCode.FORBIDDEN.value, "message": message}
+            )
         self.connections[sid] = Connection(
             claims,
             TokenBucket(self.rate_burst, self.rate_per_s),
             TokenBucket(self.rate_burst * BULK_FACTOR, self.rate_per_s * BULK_FACTOR),
         )
         if claims.role in (Role.AGENT, Role.SUPERVISOR):
+            self.departures.agent_back(claims.sub)
             await self.service.agent_connected(sid, claims)
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         conn = self.connections.pop(sid, None)
         if conn is not None and conn.claims.role in (Role.AGENT, Role.SUPERVISOR):
             await self.service.agent_disconnected(sid, conn.claims)
+            self.departures.agent_gone(conn.claims.sub)
 
-    async def on_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+    async def on_event(self, event: str | RefusedName, sid: str, *args: Any) -> dict[str, Any]:
         conn = self.connections.get(sid)
         if conn is None:  # cannot happen after a refused connect, but never trust it
             return error(ErrorCode.FORBIDDEN, "Connect with a valid token first.")
@@ -173,42 +205,76 @@ class EventGateway:
             self._reject(event, conn, exc.code, exc.message)
             return {"ok": False, "error": {"code": exc.code, "message": exc.message}}
         except Exception:
-            log.exception("event %s from %s failed", event, conn.claims.sub)
+            if conn.should_log(ErrorCode.INTERNAL)[0]:
+                log.exception("event %s from %s failed", str(event)[:60], conn.claims.sub)
             return error(ErrorCode.INTERNAL, "Something went wrong on our side; please try again.")
 
-    async def _handle(self, event: str, sid: str, conn: Connection, args: tuple[Any, ...]) -> dict[str, Any]:
+    async def _handle(
+        self, event: str | RefusedName, sid: str, conn: Connection, args: tuple[Any, ...]
+    ) -> dict[str, Any]:
         if not conn.budget_for(event).take():
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many events; slow down and retry shortly.")
+        undecodable = next((a for a in args if isinstance(a, Undecodable)), None)
+        if undecodable is not None:
+            raise ProtocolError(ErrorCode.BAD_PAYLOAD, undecodable.reason)
         data = args[0] if len(args) == 1 else None
-        if len(args) > 1:
-            raise ProtocolError(ErrorCode.BAD_PAYLOAD, "An event carries one payload object.")
         try:
             size = len(json.dumps(data, separators=(",", ":")))
+        except RecursionError as exc:
+            raise ProtocolError(ErrorCode.BAD_PAYLOAD, "The payload is nested too deeply.") from exc
         except (TypeError, ValueError) as exc:  # binary attachments and the like
             raise ProtocolError(ErrorCode.BAD_PAYLOAD, "The payload must be a JSON object.") from exc
         if size > MAX_EVENT_BYTES:
             raise ProtocolError(
-                ErrorCode.PAYLOAD_TOO_LARGE, f"The payload is {size} bytes; the limit is {MAX_EVENT_BYTES}."
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"The payload is {size:,} bytes; the limit is {MAX_EVENT_BYTES:,}.",
+            )
+        if _deeper_than(data, MAX_DEPTH):
+            raise ProtocolError(
+                ErrorCode.BAD_PAYLOAD, f"The payload nests more than {MAX_DEPTH} objects or arrays deep."
             )
         try:
+            if not isinstance(event, str):  # reserved, not a string, or missing (transport.py)
+                raise ValueError(event)
             name = Event(event)
             model = INBOUND[name]
         except (ValueError, KeyError) as exc:
             raise ProtocolError(ErrorCode.UNKNOWN_EVENT, f"{str(event)[:60]!r} is not a DCS event.") from exc
+        if len(args) > 1:
+            raise ProtocolError(ErrorCode.BAD_PAYLOAD, "An event carries one payload object.")
         if conn.claims.role not in ALLOWED_ROLES[name]:
             raise ProtocolError(ErrorCode.FORBIDDEN, f"A {conn.claims.role.value} cannot send {name.value}.")
         payload = _validate(model, data)
         return await self.handlers[name](sid, conn.claims, payload)
 
-    def _reject(self, event: str, conn: Connection, code: str, message: str) -> None:
+    def _reject(self, event: str | RefusedName, conn: Connection, code: str, message: str) -> None:
+        # A hostile client must not be able to flood the log: once a minute per code.
+        now, skipped = conn.should_log(code)
+        if not now:
+            return
         log.warning(
-            "rejected %s from %s %s: %s (%s)",
+            "rejected %s from %s %s: %s (%s)%s",
             str(event)[:60],
             conn.claims.role.value,
             conn.claims.sub,
             code,
             message,
+            f" [and {skipped} more since the last line]" if skipped else "",
         )
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects/arrays nest more than ``limit`` deep (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _validate(model: type[Payload], data: Any) -> Payload:

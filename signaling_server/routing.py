@@ -62,6 +62,16 @@ class Waiting:
     page_title: str
     customer_id: str
     customer_name: str
+    # Handed on by an agent who left (departures.py): ahead of everyone else in its queue.
+    priority: bool = False
+    # The customer left a message for follow-up (followups.py): its text and when.
+    left_message: str = ""
+    left_message_at: float | None = None
+
+    @property
+    def rank(self) -> tuple[bool, float]:
+        """The queue order: handed-on sessions first, then oldest first."""
+        return (not self.priority, self.queued_at)
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -72,15 +82,19 @@ class Waiting:
             "first_message": self.first_message,
             "page": {"url": self.page_url, "title": self.page_title},
             "customer": {"id": self.customer_id, "name": self.customer_name},
+            "priority": self.priority,
+            "left_message": {"text": self.left_message, "at": int(self.left_message_at * 1000)}
+            if self.left_message_at
+            else None,
         }
 
 
 class Router:
-    def __init__(self, default_wait_s: float = 60.0) -> None:
-        self.default_wait_s = default_wait_s
+    def __init__(self) -> None:
         self.agents: dict[str, AgentSeat] = {}
         self._waiting: dict[str, Waiting] = {}
-        self._recent_waits: deque[float] = deque(maxlen=20)
+        # queue -> the last 20 measured waits, each times the agents available then
+        self._recent_waits: dict[str, deque[float]] = {}
 
     # agents
 
@@ -145,7 +159,7 @@ class Router:
         return session_id in self._waiting
 
     def waiting(self) -> list[Waiting]:
-        return sorted(self._waiting.values(), key=lambda w: w.queued_at)
+        return sorted(self._waiting.values(), key=lambda w: w.rank)
 
     def waiting_for(self, seat: AgentSeat) -> list[Waiting]:
         return [w for w in self.waiting() if seat.serves(w.queue)]
@@ -154,22 +168,27 @@ class Router:
         item = self._waiting.get(session_id)
         if item is None:
             return None
-        ahead = [w for w in self._waiting.values() if w.queue == item.queue and w.queued_at < item.queued_at]
+        ahead = [w for w in self._waiting.values() if w.queue == item.queue and w.rank < item.rank]
         return len(ahead) + 1
 
-    def record_wait(self, seconds: float) -> None:
-        self._recent_waits.append(max(0.0, seconds))
+    def serving(self, queue: str) -> int:
+        """Agents available for ``queue`` now (connected, presence available, its skill)."""
+        return sum(1 for a in self.agents.values() if a.presence is Presence.AVAILABLE and a.serves(queue))
+
+    def record_wait(self, queue: str, seconds: float) -> None:
+        """A measured wait (queued to accepted) in ``queue``, weighed by the agents available
+        as it ended: the same wait with twice the agents means a queue twice as slow."""
+        waits = self._recent_waits.setdefault(queue, deque(maxlen=20))
+        waits.append(max(0.0, seconds) * max(1, self.serving(queue)))
 
     def estimated_wait_s(self, session_id: str) -> int | None:
-        """Position x the recent average wait, shared among the agents available for the queue.
-
-        With no accepted session yet the configured default wait stands in for the average.
-        """
+        """Position x the queue's recent measured wait, shared among the agents available
+        for it now; None without a measured wait in this queue or without an agent."""
         position = self.position(session_id)
         if position is None:
             return None
         queue = self._waiting[session_id].queue
-        serving = sum(1 for a in self.agents.values() if a.presence is Presence.AVAILABLE and a.serves(queue))
-        per_position = statistics.fmean(self._recent_waits) if self._recent_waits else self.default_wait_s
-        per_position = max(per_position, 5.0)
-        return int(math.ceil(position * per_position / max(1, serving)))
+        serving, waits = self.serving(queue), self._recent_waits.get(queue)
+        if not waits or serving == 0:
+            return None
+        return max(1, math.ceil(position * statistics.fmean(waits) / serving))

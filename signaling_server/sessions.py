@@ -43,6 +43,7 @@ from dcs_sdk.protocol import (
 from dcs_sdk.tokens import Claims
 
 from .auth import may_act_on
+from .availability import Availability
 from .keyed_locks import KeyedLocks
 from .routing import AgentSeat, Router, Waiting
 from .store import MessageRecord, SessionRecord
@@ -80,7 +81,7 @@ class LiveCompanion(Protocol):
 
     def current(self, session_id: str) -> dict[str, Any] | None: ...
 
-    async def session_left_live(self, session_id: str) -> None: ...
+    async def session_left_live(self, session_id: str, reason: str = "session ended") -> None: ...
 
 
 def fail(code: ErrorCode, message: str) -> ProtocolError:
@@ -96,9 +97,12 @@ class SessionService:
         notifier: Notifier,
         *,
         default_queue: str = "general",
+        availability: Availability | None = None,
     ) -> None:
         self.store = store
         self.router = router
+        # who can serve a queue now (agents, opening hours), and the wait estimate
+        self.availability = availability or Availability(router)
         self.assistant = assistant
         self.notifier = notifier
         self.default_queue = default_queue
@@ -112,9 +116,9 @@ class SessionService:
     def _companions_of(self, session_id: str) -> dict[str, dict[str, Any] | None]:
         return {key: companion.current(session_id) for key, companion in self.companions.items()}
 
-    async def _left_live(self, session_id: str) -> None:
+    async def _left_live(self, session_id: str, reason: str = "session ended") -> None:
         for companion in self.companions.values():
-            await companion.session_left_live(session_id)
+            await companion.session_left_live(session_id, reason)
 
     # lifecycle
 
@@ -156,9 +160,12 @@ class SessionService:
         return record
 
     def _wire(self, record: SessionRecord) -> dict[str, Any]:
+        if record.state is not S.QUEUED:
+            return record.to_wire()
         return record.to_wire(
             position=self.router.position(record.id),
-            estimated_wait_s=self.router.estimated_wait_s(record.id),
+            estimated_wait_s=self.availability.estimated_wait_s(record.id, record.queue),
+            availability=self.availability.status(record.queue).to_wire(),
         )
 
     async def _push_state(self, record: SessionRecord) -> None:
@@ -344,7 +351,7 @@ class SessionService:
         if moved is None:  # someone else moved it first; report what it is now
             return await self.store.get_session(session.id) or session
         self.router.enqueue(self._waiting(moved))
-        await self._system(moved, "You're in the queue. An agent will join this chat shortly.")
+        await self._system(moved, self.availability.queued_text(moved.queue))
         await self._queue_changed()
         return moved
 
@@ -359,6 +366,8 @@ class SessionService:
             page_title=record.page_title,
             customer_id=record.customer_id,
             customer_name=record.customer_name,
+            left_message=record.left_message,
+            left_message_at=record.left_message_at,
         )
 
     async def page_view(self, sid: str, claims: Claims, p: PageView) -> dict[str, Any]:
@@ -562,7 +571,8 @@ class SessionService:
             if live is None:
                 raise fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
             self.router.dequeue(live.id)
-            self.router.record_wait(now - (live.queued_at or now))
+            if self.availability.counts_as_wait(live.queue, live.queued_at, live.left_message_at):
+                self.router.record_wait(live.queue, now - (live.queued_at or now))
             self.router.assign(seat.id, live.id)
         for agent_sid in list(seat.sids):
             await self.notifier.enter_room(agent_sid, session_room(live.id))
@@ -664,15 +674,7 @@ class SessionService:
                         Event.QUEUE_SNAPSHOT, self._snapshot(seat), room=agent_room(seat.id)
                     )
         for item in self.router.waiting():
-            payload = {
-                "session_id": item.session_id,
-                "state": S.QUEUED.value,
-                "queue": item.queue,
-                "position": self.router.position(item.session_id),
-                "estimated_wait_s": self.router.estimated_wait_s(item.session_id),
-                "agent": None,
-                "csat": None,
-            }
+            payload = self.availability.waiting_state(item)
             await self.notifier.emit(Event.SESSION_STATE, payload, room=session_room(item.session_id))
 
     async def handoff(self, record: SessionRecord) -> dict[str, Any]:

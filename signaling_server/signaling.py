@@ -172,9 +172,9 @@ class SignalingService:
         call.ended_at = time.time()
         call.reason = reason
 
-    async def session_left_live(self, session_id: str) -> None:
+    async def session_left_live(self, session_id: str, reason: str = "session ended") -> None:
         """The session was ended, transferred or closed: its call ends with it."""
         call = self.calls.pop(session_id, None)
         if call is not None and call.state is not CallState.ENDED:
-            self._end(call, "session ended")
+            self._end(call, reason)
             await self._push(call)

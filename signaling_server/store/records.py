@@ -75,6 +75,8 @@ class SessionRecord:
     wrap_up_notes: str = ""
     csat_score: int | None = None
     csat_comment: str | None = None
+    left_message_at: float | None = None
+    left_message: str = ""
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> SessionRecord:
@@ -86,7 +88,13 @@ class SessionRecord:
     def page(self) -> dict[str, str]:
         return {"url": self.page_url, "title": self.page_title}
 
-    def to_wire(self, *, position: int | None = None, estimated_wait_s: int | None = None) -> dict[str, Any]:
+    def to_wire(
+        self,
+        *,
+        position: int | None = None,
+        estimated_wait_s: int | None = None,
+        availability: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """The ``Session`` shape of docs/protocol.md."""
         queued = self.state is SessionState.QUEUED
         return {
@@ -95,6 +103,8 @@ class SessionRecord:
             "queue": self.queue,
             "position": position if queued else None,
             "estimated_wait_s": estimated_wait_s if queued else None,
+            "availability": dict(availability) if queued and availability is not None else None,
+            "left_message_at": int(self.left_message_at * 1000) if self.left_message_at else None,
             "agent": {"id": self.agent_id, "name": self.agent_name or self.agent_id}
             if self.agent_id
             else None,

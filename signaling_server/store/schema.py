@@ -50,6 +50,9 @@ sessions = Table(
     Column("wrap_up_notes", Text, nullable=False, default=""),
     Column("csat_score", Integer),
     Column("csat_comment", Text),
+    # A message left for follow-up while no one could serve the queue (followups.py).
+    Column("left_message_at", Float),
+    Column("left_message", Text, nullable=False, default="", server_default=""),
     Index("ix_dcs_sessions_customer", "customer_id", "created_at"),
     Index("ix_dcs_sessions_state", "state"),
 )

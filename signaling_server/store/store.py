@@ -13,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import Index, event, insert, select, update
+from sqlalchemy import Index, event, insert, inspect, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.schema import CreateColumn
 
 from dcs_sdk.exceptions import ConfigError
 from dcs_sdk.protocol import SessionState
@@ -64,6 +65,19 @@ async def _ensure_index(engine: AsyncEngine, index: Index) -> None:
         log.warning("cannot add %s to an existing database: %s", index.name, exc)
 
 
+def _add_missing_columns(sync: Any) -> None:
+    """Add the columns a database made by an older version lacks (create_all adds none to
+    an existing table); each new column is nullable or has a server default."""
+    existing = {table: {c["name"] for c in inspect(sync).get_columns(table)} for table in ("dcs_sessions",)}
+    for name, have in existing.items():
+        table = schema.metadata.tables[name]
+        for column in table.columns:
+            if column.name not in have:
+                ddl = CreateColumn(column).compile(dialect=sync.dialect)
+                sync.execute(text(f"ALTER TABLE {name} ADD COLUMN {ddl}"))
+                log.info("added column %s.%s to an existing database", name, column.name)
+
+
 class Store:
     def __init__(self, engine: AsyncEngine, sqlite_path: str | None = None) -> None:
         self.engine = engine
@@ -87,6 +101,7 @@ class Store:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         async with engine.begin() as conn:
             await conn.run_sync(schema.metadata.create_all)
+            await conn.run_sync(_add_missing_columns)
         await _ensure_index(engine, schema.open_session_per_customer)
         sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
         return cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)

@@ -27,6 +27,8 @@ from tests.conftest import POSTGRES_ADMIN_URL, postgres_database
 from tests.server_process import ServerProcess
 
 SENDERS_PER_SIDE = 4
+# The floods measure durability, not the rate limit: a budget they never hit.
+UNLIMITED = {"rate_burst": 100_000, "rate_per_s": 100_000.0}
 
 
 class Ledger:
@@ -82,6 +84,14 @@ async def retry_unacked(client: DcsClient, sid: str, ledger: Ledger, prefix: str
                 await asyncio.sleep(0.2)
 
 
+async def full_history(client: DcsClient, sid: str) -> list[dict[str, Any]]:
+    """Every stored message, page by page (history.fetch answers at most 1,000 at a time)."""
+    messages: list[dict[str, Any]] = []
+    while page := await client.history(sid, after_seq=messages[-1]["seq"] if messages else 0):
+        messages.extend(page)
+    return messages
+
+
 async def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:  # noqa: ASYNC109
     async with asyncio.timeout(timeout):
         while not predicate():  # noqa: ASYNC110 (polls state that several tasks change)
@@ -102,7 +112,8 @@ async def live_pair(url: str, mint: Callable[..., str]) -> tuple[DcsClient, DcsC
 async def test_kill_9_mid_flood_then_restart_loses_nothing(
     tmp_path: Path, signing_key: SigningKey, mint: Callable[..., str], database_url: str
 ) -> None:
-    server = ServerProcess(tmp_path, signing_key, database_url=database_url)
+    env = {f"DCS_{k.upper()}": str(v) for k, v in UNLIMITED.items()}
+    server = ServerProcess(tmp_path, signing_key, database_url=database_url, env=env)
     await server.start()
     customer, agent, sid = await live_pair(server.url, mint)
     ledger = Ledger()
@@ -129,9 +140,9 @@ async def test_kill_9_mid_flood_then_restart_loses_nothing(
         await retry_unacked(customer, sid, ledger, "customer")
         await retry_unacked(agent, sid, ledger, "agent")
         # the store gives both sides the same history, and it holds what each was shown
-        history = await agent.history(sid)
+        history = await full_history(agent, sid)
         ledger.check(history)
-        assert [m["seq"] for m in await customer.history(sid)] == [m["seq"] for m in history]
+        assert [m["seq"] for m in await full_history(customer, sid)] == [m["seq"] for m in history]
         # and the chat goes on: a new message reaches the other side live
         seq = await customer.send(sid, "after the crash")
         pushed = await agent.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq)
@@ -168,7 +179,8 @@ async def test_postgres_backends_terminated_mid_write_lose_nothing(
     server_config: Config, mint: Callable[..., str], caplog: pytest.LogCaptureFixture
 ) -> None:
     async with postgres_database() as url:
-        server = TestServer(create_app(replace(server_config, database_url=url)), host="127.0.0.1")
+        config = replace(server_config, database_url=url, **UNLIMITED)  # type: ignore[arg-type]
+        server = TestServer(create_app(config), host="127.0.0.1")
         await server.start_server()
         base = str(server.make_url("")).rstrip("/")
         customer, agent, sid = await live_pair(base, mint)
@@ -190,7 +202,7 @@ async def test_postgres_backends_terminated_mid_write_lose_nothing(
             assert killed >= 3, "no connection was terminated"
             await retry_unacked(customer, sid, ledger, "customer")
             await retry_unacked(agent, sid, ledger, "agent")
-            history = await agent.history(sid)
+            history = await full_history(agent, sid)
             ledger.check(history)
             # the session is not poisoned: a new send works with the next seq
             assert await customer.send(sid, "still here") == history[-1]["seq"] + 1
@@ -199,3 +211,42 @@ async def test_postgres_backends_terminated_mid_write_lose_nothing(
             await customer.close()
             await agent.close()
             await server.close()
+
+
+async def test_a_poison_message_in_a_concurrent_flood_fails_alone(
+    server_config: Config, database_url: str, mint: Callable[..., str]
+) -> None:
+    """Five customers flood at once; two of the messages hold what no database can store
+    (NUL, a lone surrogate). Those two get bad_payload; every other message is acked,
+    stored and gapless, and the poisoned senders carry on."""
+    server = TestServer(create_app(replace(server_config, database_url=database_url)), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    customers = [DcsClient(base, mint("customer", f"v{i}")) for i in range(5)]
+    try:
+        for c in customers:
+            await c.connect()
+        sids = [(await c.start_session()).session_id for c in customers]
+        greeted = [len(await c.history(sid)) for c, sid in zip(customers, sids, strict=True)]
+        poison = {(1, 4): "nul \x00 here", (3, 2): "surrogate \ud800 here"}
+
+        async def one(n: int, i: int) -> int | str:
+            try:
+                return await customers[n].send(sids[n], poison.get((n, i), f"v{n} says {i}"))
+            except ProtocolError as exc:
+                return exc.code
+
+        results = await asyncio.gather(*(one(n, i) for i in range(8) for n in range(5)))
+        outcome = dict(zip([(n, i) for i in range(8) for n in range(5)], results, strict=True))
+        assert {k: outcome.pop(k) for k in poison} == dict.fromkeys(poison, ErrorCode.BAD_PAYLOAD)
+        assert all(isinstance(seq, int) for seq in outcome.values()), outcome
+        for n, (c, sid) in enumerate(zip(customers, sids, strict=True)):
+            texts = [m["text"] for m in await c.history(sid) if m["sender"]["role"] == "customer"]
+            assert texts == [f"v{n} says {i}" for i in range(8) if (n, i) not in poison]
+            seqs = [m["seq"] for m in await c.history(sid)]
+            assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= greeted[n] + len(texts)
+        assert isinstance(await customers[1].send(sids[1], "still fine"), int)
+    finally:
+        for c in customers:
+            await c.close()
+        await server.close()

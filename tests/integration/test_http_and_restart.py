@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import aiohttp
 from aiohttp.test_utils import TestServer
 
@@ -19,9 +21,13 @@ async def test_console_is_served_with_a_strict_csp(dcs_url: str) -> None:
             directives = [d.split() for d in resp.headers["Content-Security-Policy"].split(";")]
             csp = {d[0]: d[1:] for d in directives if d}
             assert csp["script-src"] == ["'self'"] and csp["object-src"] == ["'none'"]
-            # inline styles are allowed for the co-browse replay (app.py says why), but
-            # nothing may be fetched from another origin
+            # inline styles are allowed for the co-browse replay (csp.py says why); with no
+            # customer site configured, nothing may be fetched from another origin
             assert csp["default-src"] == ["'self'"] and csp["img-src"] == ["'self'", "data:"]
+            assert csp["font-src"] == ["'self'", "data:"] and csp["style-src"] == [
+                "'self'",
+                "'unsafe-inline'",
+            ]
             assert csp["frame-src"] == ["'none'"] and csp["base-uri"] == ["'none'"]
             assert resp.headers["X-Frame-Options"] == "DENY"
         async with http.get(f"{dcs_url}/console/config.json") as resp:
@@ -29,6 +35,49 @@ async def test_console_is_served_with_a_strict_csp(dcs_url: str) -> None:
         async with http.get(f"{dcs_url}/widget/dcs-widget.js") as resp:
             assert resp.status == 200 and "javascript" in resp.headers["Content-Type"]
             assert resp.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def console_policy(config: Config) -> dict[str, list[str]]:
+    server = TestServer(create_app(config), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(server.make_url("/console")) as resp:
+            assert resp.status == 200
+            directives = [d.split() for d in resp.headers["Content-Security-Policy"].split(";")]
+    finally:
+        await server.close()
+    return {d[0]: d[1:] for d in directives if d}
+
+
+async def test_the_replay_may_load_the_sites_assets_never_their_scripts(server_config: Config) -> None:
+    """The co-browse replay loads the customer's site's images, fonts and stylesheets (from
+    allowed_origins and cobrowse_asset_origins); scripts stay the console's own, and an entry
+    that is not an origin cannot add to the policy."""
+    sites = ("https://shop.example", "https://www.shop.example/", "http://127.0.0.1:8123")
+    config = replace(
+        server_config,
+        allowed_origins=(*sites, "https://evil.example; script-src *", "javascript:alert(1)"),
+        cobrowse_asset_origins=("https://*.cdn.example", "https://shop.example", "'unsafe-eval'"),
+    )
+    csp = await console_policy(config)
+    want = [
+        "https://shop.example",
+        "https://www.shop.example",
+        "http://127.0.0.1:8123",
+        "https://*.cdn.example",
+    ]
+    assert csp["img-src"] == ["'self'", "data:", *want]
+    assert csp["font-src"] == ["'self'", "data:", *want]
+    assert csp["style-src"] == ["'self'", "'unsafe-inline'", *want]
+    assert csp["script-src"] == ["'self'"] and csp["default-src"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"] and csp["frame-src"] == ["'none'"]
+    assert "evil.example" not in str(csp) and "unsafe-eval" not in str(csp)
+
+    # any origin may connect: any origin's images, fonts and stylesheets, still no scripts
+    csp = await console_policy(replace(server_config, allowed_origins=("*",)))
+    assert csp["img-src"] == ["'self'", "data:", "*"] and csp["font-src"] == ["'self'", "data:", "*"]
+    assert csp["style-src"] == ["'self'", "'unsafe-inline'", "*"]
+    assert csp["script-src"] == ["'self'"] and csp["default-src"] == ["'self'"]
 
 
 async def test_queued_and_live_sessions_survive_a_restart(server_config: Config, mint: object) -> None:

@@ -46,7 +46,9 @@ async def test_customer_is_greeted_and_answered_by_the_assistant(connect: Connec
 async def test_the_whole_journey_with_handoff(connect: Connect) -> None:
     customer, sid = await queued_session(connect, "v1")
     state = await customer.wait_for(Event.SESSION_STATE, lambda s: s["state"] == "queued")
-    assert state["position"] == 1 and state["estimated_wait_s"] > 0
+    # no agent online and no wait measured: the place only, and why (test_waiting.py)
+    assert state["position"] == 1 and state["estimated_wait_s"] is None
+    assert state["availability"]["available"] is False
 
     agent = await connect("agent", "alice", name="Alice")
     snapshot = await agent.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
@@ -71,7 +73,7 @@ async def test_the_whole_journey_with_handoff(connect: Connect) -> None:
     live = await customer.wait_for(Event.SESSION_STATE, lambda s: s["state"] == "live")
     assert live["agent"] == {"id": "alice", "name": "Alice"}
     joined = await customer.wait_for(Event.CHAT_MESSAGE, by_role("system"))
-    assert "Alice" in joined["text"] or "queue" in joined["text"]
+    assert "Alice" in joined["text"] or "No one is available" in joined["text"]
 
     await agent.send(sid, "Hi, I'm Alice. Let me check order 88123.")
     got = await customer.wait_for(Event.CHAT_MESSAGE, by_role("agent"))

@@ -20,6 +20,7 @@ import { createCobrowse } from "./cobrowse.js";
 import { createSignIn } from "./views/signin.js";
 import { createNotice } from "./views/notice.js";
 import { createWorkspace } from "./views/workspace.js";
+import { createSignOutDialog } from "./views/signout.js";
 
 const TITLE = "DCS agent console";
 
@@ -84,6 +85,7 @@ async function main() {
     const apply = createSync({ store, actions, notify: notice.say });
     const calls = createCalls({ conn, store, notify: notice.say });
     const cobrowse = createCobrowse({ conn, store, notify: notice.say });
+    const leaving = createSignOutDialog({ conn, store, onSignedOut: signOut });
     const workspace = createWorkspace({
       store,
       actions,
@@ -91,7 +93,7 @@ async function main() {
       cobrowse,
       notice,
       provisionalName: provisionalName(config, credential),
-      onSignOut: signOut,
+      onSignOut: () => leaving.ask(),
     });
 
     const updateTitle = () => {
@@ -122,12 +124,13 @@ async function main() {
         conn.stop();
         notice.destroy();
         workspace.destroy();
+        leaving.destroy();
         calls.destroy();
         cobrowse.destroy();
         store.reset();
       },
     };
-    root.replaceChildren(workspace.el);
+    root.replaceChildren(workspace.el, leaving.el);
     updateTitle();
     conn.start();
   }

@@ -61,6 +61,8 @@ function cleanQueueItem(item) {
     first_message: text(item.first_message),
     page: cleanPage(item.page),
     customer: { id: text(customer.id), name: text(customer.name) },
+    // a message left while no one could serve the queue (a follow-up)
+    left_message: isObj(item.left_message) ? { text: text(item.left_message.text), at: num(item.left_message.at) } : null,
   };
 }
 

@@ -4,13 +4,23 @@ import { customerLabel } from "./format.js";
 
 const REVOKED = {
   transferred: "was transferred to another queue",
+  handed_on: "went back to the front of the queue for another agent",
   reassigned: "was given to another agent",
   timeout: "timed out",
 };
 
 export function createSync({ store, actions, notify }) {
   const handlers = {
-    [Event.AGENT_STATE]: (data) => store.setAgent(data),
+    [Event.AGENT_STATE]: (data) => {
+      const live = store.list().filter((entry) => entry.session.state === "live");
+      store.setAgent(data);
+      // sessions that left us while we were disconnected (handed on after the grace period)
+      const lost = live.filter((entry) => !store.holds(entry.id));
+      if (lost.length) {
+        const who = lost.map((entry) => customerLabel(entry.customer)).join(", ");
+        notify(`While you were disconnected, your chats with ${who} went back to the queue for another agent.`);
+      }
+    },
     [Event.QUEUE_SNAPSHOT]: (data) => store.setQueue(data),
     [Event.SESSION_HANDOFF]: (data) => store.upsertHandoff(data),
     [Event.SESSION_REVOKED]: (data) => {

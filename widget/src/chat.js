@@ -9,8 +9,18 @@ const CHATTING = new Set([SessionState.VIRTUAL, SessionState.QUEUED, SessionStat
 export function currentPage() {
   return {
     url: String(location.href).slice(0, 2048),
-    title: String(document.title || "").slice(0, 300),
+    title: cleanTitle(document.title),
   };
+}
+
+// The server refuses control characters and lone surrogates in text (docs/protocol.md,
+// "Text"), and a page's title is not the customer's to fix: drop them, and cut at 300
+// characters (code points, so that no surrogate pair is cut in half).
+export function cleanTitle(title) {
+  const text = String(title || "")
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "")
+    .replace(/\p{Cs}/gu, "");
+  return Array.from(text).slice(0, 300).join("");
 }
 
 // calls (optional): {push(name, data), resume(call)}, the first script's call hook (callhook.js);
@@ -237,6 +247,16 @@ export function createChat({ transport, model, storage, onError, calls = null, c
 
     close() {
       return act(Event.SESSION_CLOSE);
+    },
+
+    // no one can serve the queue: leave `text` for follow-up in this session (the caller
+    // keeps `clientId` until it is stored, so a retry is stored once)
+    leaveMessage(text, clientId) {
+      const body = String(text == null ? "" : text).slice(0, MAX_TEXT_CHARS);
+      return act(Event.SESSION_LEAVE_MESSAGE, { client_id: clientId, text: body }).then((ack) => {
+        if (ack.ok && ack.message) model.addMessage(ack.message, true);
+        return ack;
+      });
     },
 
     rate(score, comment) {

@@ -5,10 +5,17 @@
 // The site's co-browse policy: window.DCSConfig.cobrowse = {allowInputs: ["note", "order"]}
 // or data-cobrowse-allow-inputs="note,order": the names/ids of inputs the agent may see
 // (every other input is masked on the device) and, with control granted, type into.
-function cobrowsePolicy(given, attribute) {
-  let names = given && typeof given === "object" ? given.allowInputs : attribute;
+// DCSConfig.cobrowse.canvas = true or data-cobrowse-canvas="true": canvases are recorded too
+// (cobrowse/canvas.js); off by default, as a canvas can show anything.
+function cobrowsePolicy(given, attribute, canvasAttribute) {
+  const object = given && typeof given === "object" ? given : null;
+  let names = object ? object.allowInputs : attribute;
   if (typeof names === "string") names = names.split(/[\s,]+/);
-  return { allowInputs: Array.isArray(names) ? names.map((n) => String(n).trim()).filter(Boolean) : [] };
+  const canvas = object && object.canvas != null ? object.canvas : canvasAttribute;
+  return {
+    allowInputs: Array.isArray(names) ? names.map((n) => String(n).trim()).filter(Boolean) : [],
+    canvas: canvas === true || canvas === "true",
+  };
 }
 
 // The chunks' content-hashed file names, put in by the build (widget/build.mjs).
@@ -43,7 +50,7 @@ export function readConfig(win = window, doc = document) {
     callUrl: new URL(CHUNKS.call, widgetUrl).href,
     // the co-browse code (dcs-cobrowse-HASH.js), also next to this script
     cobrowseUrl: new URL(CHUNKS.cobrowse, widgetUrl).href,
-    cobrowse: cobrowsePolicy(given.cobrowse, data.cobrowseAllowInputs),
+    cobrowse: cobrowsePolicy(given.cobrowse, data.cobrowseAllowInputs, data.cobrowseCanvas),
     tokenUrl: pick("tokenUrl") || "",
     title: pick("title") || "Help",
     open: open === true || open === "true",

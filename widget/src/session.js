@@ -10,7 +10,7 @@ export const Connection = Object.freeze({
   READY: "ready", // connected and session.start answered
 });
 
-function newClientId() {
+export function newClientId() {
   const uuid =
     window.crypto && typeof crypto.randomUUID === "function"
       ? crypto.randomUUID()

@@ -86,7 +86,7 @@ export function createCobrowsePanel({ controller, canRequest, customerName }) {
     const name = target.node.getAttribute("name") || target.node.getAttribute("aria-label") || target.node.getAttribute("placeholder") || target.kind;
     setText(typeLabel, `Type into the customer's field (${String(name).slice(0, 60)})`);
     if (target.kind === "select") {
-      const options = [...target.node.querySelectorAll("option")].slice(0, 500);
+      const options = [...target.node.querySelectorAll("option:not([hidden])")].slice(0, 500); // (not the view's neutral one)
       typeSelect.replaceChildren(...options.map((o) => h("option", { value: o.value }, o.textContent.slice(0, 120))));
       typeSelect.value = target.node.value;
     } else {

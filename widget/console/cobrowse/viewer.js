@@ -14,6 +14,7 @@
 import { EventType, IncrementalSource, Replayer } from "rrweb";
 import { createEmitter } from "../emitter.js";
 import { h, setText, show } from "../dom.js";
+import { createFidelity, validCanvasFrame } from "./fidelity.js";
 
 const SANDBOX = "allow-same-origin";
 const MAX_RENDERED = 1000;
@@ -40,7 +41,8 @@ function validEvent(event) {
     const moves = [IncrementalSource.MouseMove, IncrementalSource.TouchMove, IncrementalSource.Drag];
     return !moves.includes(data.source) || Array.isArray(data.positions);
   }
-  return false; // Load, DomContentLoaded, Custom and Plugin events show nothing here
+  if (event.type === EventType.Custom) return validCanvasFrame(data); // canvas frames (fidelity.js)
+  return false; // Load, DomContentLoaded, other Custom and Plugin events show nothing here
 }
 
 // Every cast of a live Replayer runs as an action of its timer, on an animation frame;
@@ -155,7 +157,29 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
       if (renderedAt.length > MAX_RENDERED) renderedAt.splice(0, renderedAt.length - MAX_RENDERED);
     }
     const mutation = event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation;
+    if (mutation) closeDialogs(event.data);
     if ((event.type === EventType.FullSnapshot || mutation) && !titleTimer) titleTimer = setTimeout(readTitle, 100);
+  }
+
+  // A modal dialog the customer closed: rrweb's Replayer only removes its open attribute,
+  // which hides it but leaves it modal (in the top layer, the rest of the page inert, so
+  // every point of the page is the html element). Close it for real.
+  function closeDialogs(data) {
+    if (!replayer || !Array.isArray(data.attributes)) return;
+    const mirror = replayer.getMirror();
+    for (const change of data.attributes) {
+      if (!change || !change.attributes || change.attributes.open !== null) continue;
+      const dialog = mirror.getNode(change.id);
+      if (!dialog || dialog.nodeName !== "DIALOG" || dialog.open) continue;
+      try {
+        if (!dialog.matches(":modal")) continue;
+        dialog.setAttribute("open", ""); // close() does nothing to a dialog without it
+        dialog.close();
+        dialog.removeAttribute("rr_open_mode");
+      } catch (err) {
+        log("could not close a replayed dialog:", err);
+      }
+    }
   }
 
   function destroyReplayer() {
@@ -180,7 +204,8 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
       pauseAnimation: false, // live mode is not "playing": keep the page's animations running
       useVirtualDom: false, // live events are applied one by one, never batched for a flush
       showWarning: false,
-      UNSAFE_replayCanvas: false,
+      UNSAFE_replayCanvas: false, // (it would allow scripts in the replay: fidelity.js draws canvas)
+      plugins: [createFidelity({ log })], // selects, scrolls and canvas as on the page
     });
     const frameEl = made.iframe;
     if (!sandboxed(frameEl)) {
@@ -286,6 +311,28 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
     const d = doc();
     if (!d || !replayer) return null;
     let node = d.elementFromPoint(x, y);
+    // down into replayed shadow roots and (same-origin) iframes, to the element itself
+    for (let depth = 0; node && depth < 20; depth += 1) {
+      let inner = null;
+      if (node.shadowRoot) {
+        inner = node.shadowRoot.elementFromPoint(x, y);
+      } else if (node.localName === "iframe") {
+        let sub = null;
+        try {
+          sub = node.contentDocument;
+        } catch {
+          sub = null;
+        }
+        if (sub) {
+          const box = node.getBoundingClientRect();
+          x -= box.left + node.clientLeft;
+          y -= box.top + node.clientTop;
+          inner = sub.elementFromPoint(x, y);
+        }
+      }
+      if (!inner || inner === node) break;
+      node = inner;
+    }
     const mirror = replayer.getMirror();
     while (node && mirror.getId(node) < 1) node = node.parentElement;
     return node ? { id: mirror.getId(node), node } : null;

@@ -2,7 +2,7 @@
 // second, queue, reason, first message, page) with an Accept button. Items are keyed by
 // session id and kept across snapshots, so focus stays put while the list changes.
 import { h, nextId, reconcile, setAttr, setText, show, srOnly } from "../dom.js";
-import { customerLabel, formatDuration } from "../format.js";
+import { customerLabel, formatClock, formatDuration } from "../format.js";
 
 const LONG_WAIT_MS = 2 * 60 * 1000;
 
@@ -21,6 +21,10 @@ export function createQueue({ store, actions, onAccepted }) {
     const queue = h("span", { class: "tag qi__queue" });
     const reason = h("span", { class: "qi__reason" });
     const first = h("p", { class: "qi__first" });
+    // a follow-up: the customer left a message while no one was available
+    const leftTag = h("span", { class: "tag qi__left-tag" });
+    const leftText = h("span", { class: "qi__left-text" });
+    const left = h("p", { part: "queue-left-message", class: "qi__left", hidden: true }, leftTag, " ", leftText);
     const page = h("p", { class: "qi__page" });
     const accept = h("button", { type: "button", part: "accept", class: "btn btn--primary btn--small" }, "Accept");
     accept.addEventListener("click", async () => {
@@ -36,11 +40,12 @@ export function createQueue({ store, actions, onAccepted }) {
       { part: "queue-item", class: "qi", "data-session-id": id },
       h("div", { class: "qi__head" }, name, h("span", { class: "qi__wait" }, srOnly("waiting "), wait)),
       h("div", { class: "qi__meta" }, queue, reason),
+      left,
       first,
       page,
       h("div", { class: "qi__actions" }, accept),
     );
-    return { el, name, wait, queue, reason, first, page, accept, queuedAt: null };
+    return { el, name, wait, queue, reason, first, left, leftTag, leftText, page, accept, queuedAt: null };
   }
 
   function fill(item, data) {
@@ -50,8 +55,14 @@ export function createQueue({ store, actions, onAccepted }) {
     setText(item.queue, data.queue || "default");
     setText(item.reason, data.reason);
     show(item.reason, Boolean(data.reason));
+    const note = data.left_message;
+    const at = note ? formatClock(note.at) : "";
+    setText(item.leftTag, at ? `Left a message · ${at}` : "Left a message");
+    setText(item.leftText, note ? `“${note.text}”` : "");
+    show(item.left, Boolean(note));
+    item.el.classList.toggle("qi--left", Boolean(note));
     setText(item.first, data.first_message ? `“${data.first_message}”` : "");
-    show(item.first, Boolean(data.first_message));
+    show(item.first, Boolean(data.first_message) && !(note && note.text === data.first_message));
     setText(item.page, data.page.title || data.page.url);
     item.page.title = data.page.url;
     show(item.page, Boolean(data.page.title || data.page.url));

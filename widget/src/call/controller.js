@@ -89,6 +89,7 @@ function savedStore() {
 export function endedText(reason) {
   if (reason === "declined") return "Call declined";
   if (reason === "session ended") return "Call ended with the conversation";
+  if (reason === "agent left") return "Call ended: the agent had to leave";
   if (reason === "failed") return "Call failed";
   return "Call ended";
 }

@@ -1,8 +1,10 @@
 // Remote control: the agent's click, scroll and input frames, applied on the customer's
 // page only while control is granted, and never to what the privacy policy hides: the
 // widget itself, [data-dcs-block] and [data-dcs-mask] content, passwords, and inputs the
-// site did not allow. Every refusal is answered with a nack the agent's console shows.
-import { BLOCK_SELECTOR, MASK_SELECTOR, allowedInput, allowedNames } from "./privacy.js";
+// site did not allow. The policy is checked on arrival as when recording: across open shadow
+// roots and same-origin iframes (a mask on a host or an iframe covers what is inside). Every
+// refusal is answered with a nack the agent's console shows.
+import { BLOCK_SELECTOR, MASK_SELECTOR, allowedInput, allowedNames, closestAcross, inputType } from "./privacy.js";
 import { nodeById } from "./recorder.js";
 
 const TEXT_FIELDS = new Set(["text", "search", "email", "tel", "url", "number"]);
@@ -16,8 +18,8 @@ function elementOf(node) {
 export function refusal(node) {
   const el = elementOf(node);
   if (!el || !el.isConnected) return "not found";
-  if (el.closest(BLOCK_SELECTOR)) return "blocked";
-  if (el.closest(MASK_SELECTOR)) return "masked";
+  if (closestAcross(el, BLOCK_SELECTOR)) return "blocked";
+  if (closestAcross(el, MASK_SELECTOR)) return "masked";
   return "";
 }
 
@@ -27,6 +29,13 @@ function setValue(el, value) {
   const desc = Object.getOwnPropertyDescriptor(proto, "value");
   if (desc && desc.set) desc.set.call(el, value);
   else el.value = value;
+}
+
+// an event of the element's own window (it may be in an iframe), crossing shadow roots as
+// the browser's own input events do
+function fire(el, type) {
+  const view = (el.ownerDocument && el.ownerDocument.defaultView) || window;
+  el.dispatchEvent(new view.Event(type, { bubbles: true, composed: type === "input" }));
 }
 
 // policy: the site's co-browse policy; granted(): control is granted right now;
@@ -39,7 +48,7 @@ export function createControl({ policy, granted, fresh }) {
     const why = refusal(node);
     if (why) return why;
     const el = elementOf(node);
-    if (el.type === "password") return "masked";
+    if (inputType(el) === "password") return "masked";
     if (typeof el.click === "function") el.click();
     else el.dispatchEvent(new MouseEvent("click", { bubbles: true, cancelable: true, view: window }));
     return "";
@@ -49,15 +58,15 @@ export function createControl({ policy, granted, fresh }) {
     const el = elementOf(nodeById(frame.id));
     const why = refusal(el);
     if (why) return why;
-    if (el.type === "password") return "masked";
+    if (inputType(el) === "password" || inputType(el) === "hidden") return "masked";
     const field =
       (el.tagName === "INPUT" && TEXT_FIELDS.has(el.type)) || el.tagName === "TEXTAREA" || el.tagName === "SELECT";
     if (!field) return "not a text field";
     if (!allowedInput(el, allowed)) return "masked";
     if (el.disabled || el.readOnly) return "read-only";
     setValue(el, String(frame.value == null ? "" : frame.value).slice(0, 10000));
-    el.dispatchEvent(new Event("input", { bubbles: true }));
-    el.dispatchEvent(new Event("change", { bubbles: true }));
+    fire(el, "input");
+    fire(el, "change");
     return "";
   }
 

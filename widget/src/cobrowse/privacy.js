@@ -1,9 +1,18 @@
 // The co-browse privacy policy, applied on the customer's device: whatever it masks never
-// leaves the browser. Every input is masked unless the site allows it by name or id;
-// passwords and anything under [data-dcs-mask] are masked even then, and in allowed inputs
-// anything that looks like (the start of) a payment card number or an e-mail address is
-// still masked.
-// [data-dcs-block] elements are replaced by a placeholder of the same size.
+// leaves the browser. The rules (README, "Co-browse privacy"):
+// - every input's value is masked unless the site allows the input by name or id; hidden
+//   inputs' values are never sent, not even when allowed; passwords, and anything under
+//   [data-dcs-mask], are masked even then; in allowed inputs anything that looks like (the
+//   start of) a payment card number or an e-mail address is still masked;
+// - checkboxes and radio buttons show their checked state only when allowed;
+// - text typed into an editable element ([contenteditable]) is masked unless it is allowed;
+// - under [data-dcs-mask], text keeps its length and line breaks but no character, and an
+//   element keeps only what its layout needs (tag, class, id, style, size);
+// - [data-dcs-block] elements are replaced by a placeholder of the same size;
+// - all of it crosses open shadow roots and same-origin iframes: a mask or block on a
+//   shadow host or an iframe covers everything inside.
+// recordOptions() has rrweb apply these where it can; redact.js applies all of them to
+// every event before it is emitted.
 
 export const MASK_SELECTOR = "[data-dcs-mask]";
 export const BLOCK_SELECTOR = "[data-dcs-block], #dcs-widget-root";
@@ -15,8 +24,24 @@ const AT_WORD = /\S*@\S*/g;
 // The word still being typed: its start could become either of the above.
 const LAST_WORD = /\S+$/;
 
+// An input's value as it may leave the device when masked: one "*" per character (line
+// breaks of a text area kept).
 export function mask(text) {
-  return "*".repeat(Math.min(String(text || "").length, 32));
+  return String(text == null ? "" : text).replace(/[^\r\n]/gu, "*");
+}
+
+// Characters as wide as two Latin ones (CJK, full-width forms, emoji): a wide mark keeps the
+// line as long, and breakable as the original is.
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6\u{1F000}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
+const INVISIBLE = /[\p{M}\p{Cf}]/u;
+
+// Page text as it may leave the device when masked: the same length and line structure
+// (whitespace, line breaks, non-breaking spaces kept), every other character an "x" (about
+// as wide as the average letter or digit in common fonts), or a wide mark for a wide one;
+// combining and invisible characters dropped. Masking masked text changes nothing.
+export function maskText(text) {
+  return String(text == null ? "" : text).replace(/\S/gu, (ch) => (INVISIBLE.test(ch) ? "" : WIDE.test(ch) ? "\u3013" : "x"));
 }
 
 // Text of an allowed input, as it may leave the device. While the customer is typing in it
@@ -26,26 +51,89 @@ export function scrub(text, typing = false) {
   return typing ? out.replace(LAST_WORD, mask) : out;
 }
 
+// The node "above" this one, across boundaries: the parent, a shadow root's host, or a
+// same-origin iframe's element for its document (null for a cross-origin parent).
+export function parentAcross(node) {
+  if (!node) return null;
+  if (node.parentNode) return node.parentNode;
+  if (node.nodeType === 11 && node.host) return node.host;
+  if (node.nodeType === 9) {
+    try {
+      return (node.defaultView && node.defaultView.frameElement) || null;
+    } catch (_) {
+      return null;
+    }
+  }
+  return null;
+}
+
+// Element.closest() that does not stop at a shadow root or an iframe's document.
+export function closestAcross(node, selector) {
+  for (let n = node; n; n = parentAcross(n)) {
+    if (n.nodeType === 1 && n.matches(selector)) return n;
+  }
+  return null;
+}
+
 // the names/ids of inputs the site lets the agent see (and, with control, type into)
 export function allowedNames(policy = {}) {
   return new Set(Array.isArray(policy.allowInputs) ? policy.allowInputs.filter((v) => typeof v === "string" && v) : []);
 }
 
+export function inputType(element) {
+  return String((element && element.getAttribute && element.getAttribute("type")) || (element && element.type) || "").toLowerCase();
+}
+
+// An input (or editable element) whose value the agent may see and type into.
 export function allowedInput(element, allowed) {
-  if (!element || element.type === "password") return false;
-  if (element.closest && element.closest(MASK_SELECTOR)) return false;
-  return allowed.has(element.name) || allowed.has(element.id);
+  if (!element || element.nodeType !== 1) return false;
+  const type = inputType(element);
+  if (type === "password" || type === "hidden" || element.hasAttribute("data-rr-is-password")) return false;
+  if (closestAcross(element, MASK_SELECTOR) || closestAcross(element, BLOCK_SELECTOR)) return false;
+  const name = element.getAttribute("name");
+  return Boolean((name && allowed.has(name)) || (element.id && allowed.has(element.id)));
+}
+
+// the element has the keyboard focus in its own document or shadow root
+export function focused(element) {
+  try {
+    const root = element.getRootNode();
+    return Boolean(root && root.activeElement === element);
+  } catch (_) {
+    return false;
+  }
+}
+
+// Inputs whose value is picked, not typed word by word: no last word to hold back (a range
+// or a select keeps its focus after a change, and would show a mask until the next one).
+const PICKED = new Set(["range", "color", "date", "time", "month", "week", "datetime-local", "checkbox", "radio", "file"]);
+
+// An input's value as it may leave the device, or "" (hidden inputs: never).
+export function inputValue(element, text, allowed) {
+  if (inputType(element) === "hidden") return "";
+  if (allowedInput(element, allowed)) {
+    const picked = element.localName === "select" || (element.localName === "input" && PICKED.has(inputType(element)));
+    return scrub(text, !picked && focused(element));
+  }
+  return mask(text);
 }
 
 // rrweb record() options for a site's policy: {allowInputs: ["order", "note"]}
 export function recordOptions(policy = {}) {
   const allowed = allowedNames(policy);
   return {
-    maskAllInputs: true, // every input goes through maskInputFn, which decides
-    maskInputFn: (text, element) =>
-      allowedInput(element, allowed) ? scrub(text, element === document.activeElement) : mask(text),
+    // every input goes through maskInputFn, which decides (hidden ones too: rrweb's
+    // maskAllInputs leaves them out)
+    maskInputOptions: {
+      ...Object.fromEntries(
+        "color date datetime-local email month number range search tel text time url week textarea select password hidden"
+          .split(" ")
+          .map((type) => [type, true]),
+      ),
+    },
+    maskInputFn: (text, element) => inputValue(element, text, allowed),
     maskTextSelector: MASK_SELECTOR,
-    maskTextFn: (text) => mask(text),
+    maskTextFn: (text) => maskText(text),
     blockSelector: BLOCK_SELECTOR,
   };
 }

@@ -2,10 +2,46 @@
 // batched per microtask, so a burst (a snapshot, one mutation callback) is one frame and
 // nothing waits for a timer. Every recording has a new epoch `g`, with `s` counting its
 // frames from 1; restart() begins a new one with a fresh snapshot (after a page load, a
-// lost connection, or when a new viewer needs one). Also reports the tab's visibility.
+// lost connection, or when a new viewer needs one). Also reports the tab's visibility, and
+// the page's URL when it changes without a page load (pushState, replaceState, the hash,
+// going back): rrweb only tells it with a snapshot, so a Meta event is added to the stream.
 import { startRecording } from "./recorder.js";
 
 const MIN_RESTART_GAP_MS = 1000; // restarts asked for in a burst make one new snapshot
+const META = 4; // rrweb's EventType.Meta
+
+// Calls onChange(href) when the URL changes without a page load. Returns stop().
+function watchLocation(onChange) {
+  let last = location.href;
+  const check = () => {
+    if (location.href === last) return;
+    last = location.href;
+    onChange(last);
+  };
+  const restore = [];
+  for (const name of ["pushState", "replaceState"]) {
+    const original = history[name];
+    if (typeof original !== "function") continue;
+    let on = true;
+    const wrapped = function (...args) {
+      const out = original.apply(this, args);
+      if (on) check();
+      return out;
+    };
+    history[name] = wrapped;
+    restore.push(() => {
+      on = false;
+      if (history[name] === wrapped) history[name] = original; // unless the page wrapped it since
+    });
+  }
+  window.addEventListener("popstate", check);
+  window.addEventListener("hashchange", check);
+  return () => {
+    window.removeEventListener("popstate", check);
+    window.removeEventListener("hashchange", check);
+    for (const undo of restore) undo();
+  };
+}
 
 let lastEpoch = 0;
 let recordings = 0; // on this page
@@ -23,6 +59,7 @@ export function startSharing({ policy, send, log = () => {} }) {
   let startedAt = 0;
   let restartTimer = 0;
   let stopped = false;
+  let push = () => {}; // adds an event to the current recording's stream
 
   function flush() {
     if (!batch.length || stopped) return;
@@ -40,14 +77,13 @@ export function startSharing({ policy, send, log = () => {} }) {
     recordings += 1;
     startedAt = performance.now();
     const epoch = g;
-    stopRecording = startRecording({
-      policy,
-      emit: (event) => {
-        if (stopped || epoch !== g) return;
-        if (!batch.length) queueMicrotask(flush);
-        batch.push(event);
-      },
-    });
+    const emit = (event) => {
+      if (stopped || epoch !== g) return;
+      if (!batch.length) queueMicrotask(flush);
+      batch.push(event);
+    };
+    push = emit;
+    stopRecording = startRecording({ policy, emit });
     flush(); // the Meta and FullSnapshot, emitted synchronously: the epoch's first frame
     log(`recording, epoch ${g}`);
     send({ t: "vis", hidden: document.visibilityState === "hidden" });
@@ -59,6 +95,9 @@ export function startSharing({ policy, send, log = () => {} }) {
   };
 
   document.addEventListener("visibilitychange", onVisibility);
+  const stopWatching = watchLocation((href) =>
+    push({ type: META, data: { href, width: window.innerWidth, height: window.innerHeight }, timestamp: Date.now() }),
+  );
   begin();
 
   return {
@@ -86,6 +125,7 @@ export function startSharing({ policy, send, log = () => {} }) {
       stopped = true;
       clearTimeout(restartTimer);
       document.removeEventListener("visibilitychange", onVisibility);
+      stopWatching();
       batch = [];
       if (stopRecording) stopRecording();
       stopRecording = null;

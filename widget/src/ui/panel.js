@@ -7,6 +7,7 @@ import { h, icon, show, setText, ICON_CLOSE } from "./dom.js";
 import { createMessageList } from "./messages.js";
 import { createComposer } from "./composer.js";
 import { createCsat } from "./csat.js";
+import { createWaiting, unavailable } from "./waiting.js";
 
 const ESCALATE_LABEL = "Talk to a person";
 const OVER = new Set([SessionState.WRAP_UP, SessionState.ENDED]);
@@ -19,19 +20,14 @@ export function statusText(model) {
     case SessionState.VIRTUAL:
       return "Virtual assistant";
     case SessionState.QUEUED:
-      return "Waiting for an agent";
+      if (!unavailable(s)) return "Waiting for an agent";
+      if (s.left_message_at) return "Message left";
+      return s.availability.reason === "closed" ? "Closed right now" : "No one available right now";
     case SessionState.LIVE:
       return `Chatting with ${(s.agent && s.agent.name) || "an agent"}`;
     default:
       return "Chat ended";
   }
-}
-
-export function queueText(s) {
-  if (!Number.isInteger(s.position)) return "Waiting for the next available agent…";
-  let text = `You are number ${s.position} in the queue`;
-  if (Number.isFinite(s.estimated_wait_s)) text += ` · about ${Math.max(1, Math.round(s.estimated_wait_s / 60))} min wait`;
-  return text;
 }
 
 function typingText(senders) {
@@ -55,7 +51,8 @@ export function createPanel({ title, model, chat, calls, cobrowse, onClose }) {
     end,
     closeBtn,
   );
-  const queue = h("p", { part: "queue", class: "queue", role: "status", hidden: true });
+  // the queue banner: place, wait, and "leave a message" when no one can serve the queue
+  const waiting = createWaiting({ chat, onLeft: () => composer.focus() });
   // calls: Call and Video while live; the call code (loaded on demand) renders into callSlot
   const callStart = h("button", { part: "call-start", class: "chip", type: "button", onclick: () => calls.start(false) }, "Call");
   const videoStart = h("button", { part: "video-start", class: "chip", type: "button", onclick: () => calls.start(true) }, "Video");
@@ -91,7 +88,7 @@ export function createPanel({ title, model, chat, calls, cobrowse, onClose }) {
     "div",
     { part: "panel", class: "panel", id: "dcs-panel", role: "dialog", "aria-label": title, "aria-describedby": "dcs-status", hidden: true },
     header,
-    queue,
+    waiting.el,
     callRow,
     callSlot,
     cobrowseSlot,
@@ -151,8 +148,7 @@ export function createPanel({ title, model, chat, calls, cobrowse, onClose }) {
     status.setAttribute("data-conn", model.connection);
     status.toggleAttribute("data-ended", over);
     show(end, !!s && !over);
-    show(queue, state === SessionState.QUEUED);
-    if (state === SessionState.QUEUED) setText(queue, queueText(s));
+    waiting.render(s);
     const canCall = !!calls && state === SessionState.LIVE && !calls.active;
     const canShare = !!cobrowse && state === SessionState.LIVE && cobrowse.state === "idle";
     show(callStart, canCall);
@@ -171,11 +167,13 @@ export function createPanel({ title, model, chat, calls, cobrowse, onClose }) {
 
     const hadFocus = el.getRootNode().activeElement;
     const composerHadFocus = hadFocus && composer.el.contains(hadFocus);
-    show(composer.el, !over);
+    show(composer.el, !over && !waiting.offering);
     const rated = !!s && (!!s.csat || ratedSession === s.session_id);
     csat.show(over ? (rated ? "thanks" : "form") : null);
-    show(restart, state === SessionState.ENDED);
+    // over for the customer once the agent ended it, though the agent may still wrap up
+    show(restart, over);
     if (!over) csat.reset();
+    if (composerHadFocus && waiting.offering) waiting.focus();
     if (composerHadFocus && over) {
       const target = csat.form.hidden ? restart : csat.form.querySelector("[tabindex='0']");
       if (target && !target.hidden) target.focus();
@@ -191,6 +189,7 @@ export function createPanel({ title, model, chat, calls, cobrowse, onClose }) {
     cobrowseSlot,
     focusInput() {
       if (!composer.el.hidden) composer.focus();
+      else if (waiting.offering) waiting.focus();
       else (csat.form.hidden ? closeBtn : csat.form.querySelector("[tabindex='0']")).focus();
     },
   };

@@ -35,6 +35,11 @@ button{cursor:pointer}
 .x svg{width:20px;height:20px}
 .x svg path{fill:none;stroke:currentColor;stroke-width:2.2;stroke-linecap:round}
 .queue{margin:0;padding:10px 16px;background:#fff6db;color:#5a4300;font-size:14px;border-bottom:1px solid #f0dfa6}
+.leave{margin:0;padding:10px 16px 12px;display:flex;flex-direction:column;gap:6px;border-bottom:1px solid var(--line)}
+.leave label{font-size:13px;font-weight:600}
+.leave textarea{width:100%;resize:vertical;min-height:64px;padding:8px 10px;border:1.5px solid var(--line);border-radius:10px;line-height:1.4}
+.leave textarea:focus-visible{outline:none;border-color:var(--accent);box-shadow:0 0 0 3px rgba(36,73,181,.25)}
+.leave .primary{align-self:flex-end}
 .log:focus-visible{outline-offset:-3px}
 .log{flex:1;overflow-y:auto;padding:16px 14px 8px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
 .msg{max-width:82%;display:flex;flex-direction:column;gap:2px}

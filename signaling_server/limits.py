@@ -1,0 +1,236 @@
+"""Bounded resources per connection: what a client that misbehaves, stalls or never talks
+can make the server hold.
+
+- **A client that stops reading** keeps its WebSocket open while everything the server
+  sends it waits in Engine.IO's per-socket queue, which has no limit. A sweep (every
+  ``SWEEP_S``) sums each queue; past ``send_queue_max_bytes`` the TCP connection is cut.
+  The client reconnects when it reads again and resumes by seq. A connection whose
+  Engine.IO socket has ended (a ping timeout) but whose writer is still blocked on the
+  client is cut ``CLOSE_GRACE_S`` later.
+- **An Engine.IO connection that never authenticates** (no socket.io CONNECT, or one still
+  refused) is closed ``connect_timeout_s`` after it opened.
+- **Silent and half-sent HTTP requests.** aiohttp's keep-alive timer (``keepalive_timeout``,
+  here ``http_idle_timeout_s``) starts when a connection opens and again after each
+  response, and closes the connection if no complete request head has arrived by then: a
+  TCP connection that never sends, a request head sent in pieces, an idle keep-alive. A
+  request body must arrive in full within ``http_body_timeout_s`` of its head; the rest
+  of one its handler answered without reading is drained for at most that long.
+
+Cutting means aborting the TCP connection, never a socket.io DISCONNECT or an Engine.IO
+CLOSE packet: python-socketio's client does not reconnect after those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import socketio
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from .config import Config
+
+log = logging.getLogger(__name__)
+
+SWEEP_S = 0.25
+# What a queued packet costs besides its text (the packet object and the queue's slot).
+PACKET_OVERHEAD = 200
+# An ended Engine.IO socket whose WebSocket is still open this long after: its writer is
+# blocked on a client that does not read.
+CLOSE_GRACE_S = 2.0
+SIO_PATH = "/socket.io/"
+
+
+def handler_args(config: Config) -> dict[str, Any]:
+    """aiohttp request-handler settings (``web.Application(handler_args=...)``): the idle
+    timeout, and how long aiohttp goes on reading (and dropping) the rest of a body its
+    handler did not read before it closes the connection (its default is 10 s)."""
+    return {"keepalive_timeout": config.http_idle_timeout_s, "lingering_time": config.http_body_timeout_s}
+
+
+@dataclass(eq=False)
+class _Stream:
+    """A WebSocket request being served, and the Engine.IO socket it carries."""
+
+    request: web.BaseRequest
+    sid: str | None  # known from the query for an upgrade, found later for a direct connect
+    ended_at: float | None = None  # when its Engine.IO socket was first seen gone
+
+
+class ConnectionGuard:
+    def __init__(self, sio: socketio.AsyncServer, config: Config) -> None:
+        self.sio = sio
+        self.max_queue_bytes = config.send_queue_max_bytes
+        self.connect_timeout_s = config.connect_timeout_s
+        self.body_timeout_s = config.http_body_timeout_s
+        self._streams: set[_Stream] = set()
+        self._opened: dict[str, float] = {}  # Engine.IO sid -> when the sweep first saw it
+        self.cut_count = 0
+
+    def install(self, app: web.Application) -> None:
+        app.middlewares.append(self._middleware)
+        app.cleanup_ctx.append(self._sweeping)
+
+    # requests
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == SIO_PATH and request.query.get("transport") == "websocket":
+            stream = _Stream(request, request.query.get("sid"))
+            self._streams.add(stream)
+            try:
+                return await handler(request)
+            finally:
+                self._streams.discard(stream)
+        if not request.body_exists or request.content.is_eof():
+            return await handler(request)
+        overdue = False
+
+        def check() -> None:
+            nonlocal overdue
+            transport = request.transport
+            if not request.content.is_eof() and transport is not None:
+                overdue = True
+                log.info(
+                    "%s %s: the body did not arrive within %.1f s",
+                    request.method,
+                    request.path,
+                    self.body_timeout_s,
+                )
+                transport.abort()
+
+        timer = asyncio.get_running_loop().call_later(self.body_timeout_s, check)
+        try:
+            return await handler(request)
+        except Exception:
+            if overdue:
+                raise web.HTTPRequestTimeout() from None
+            raise
+        finally:
+            timer.cancel()
+
+    # the sweep
+
+    async def _sweeping(self, app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.get_running_loop().create_task(self._run(), name="dcs-connection-guard")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await self.sweep()
+            except Exception:  # never let the guard die
+                log.exception("the connection sweep failed")
+
+    async def sweep(self) -> None:
+        now = time.monotonic()
+        eio = self.sio.eio
+        sockets: dict[str, Any] = eio.sockets
+        streams = self._streams_by_sid()
+        for sid, s in list(sockets.items()):
+            opened = self._opened.setdefault(sid, now)
+            if s.closed or s.closing:
+                continue
+            queued = _queued_bytes(s)
+            if queued > self.max_queue_bytes:
+                await self._cut(sid, s, streams.get(sid), f"{queued} bytes wait to be sent to it")
+            elif now - opened > self.connect_timeout_s and not self._authenticated(sid):
+                await self._cut(
+                    sid, s, streams.get(sid), f"no socket.io connect within {self.connect_timeout_s:g} s"
+                )
+        for sid in [sid for sid in self._opened if sid not in sockets]:
+            del self._opened[sid]
+        for stream in list(self._streams):
+            s = sockets.get(stream.sid) if stream.sid else None
+            if s is not None and not s.closed:
+                stream.ended_at = None
+            elif stream.ended_at is None:
+                stream.ended_at = now
+            elif now - stream.ended_at >= CLOSE_GRACE_S:
+                # its Engine.IO socket ended (say, a ping timeout) but the WebSocket did not
+                log.info(
+                    "cutting a WebSocket whose Engine.IO session ended %.1f s ago", now - stream.ended_at
+                )
+                self._abort(stream)
+
+    def websockets(self) -> dict[str, asyncio.Transport]:
+        """The TCP connections of the WebSockets being served, by Engine.IO sid."""
+        found: dict[str, asyncio.Transport] = {}
+        for sid, stream in self._streams_by_sid().items():
+            transport = stream.request.transport
+            if transport is not None:
+                found[sid] = transport
+        return found
+
+    def _streams_by_sid(self) -> dict[str, _Stream]:
+        by_request: dict[int, str] | None = None
+        found: dict[str, _Stream] = {}
+        for stream in self._streams:
+            if stream.sid is None:
+                # a direct WebSocket connect: its request is the one socket.io saw connecting
+                if by_request is None:
+                    by_request = {
+                        id(env.get("aiohttp.request")): sid for sid, env in self.sio.environ.items()
+                    }
+                stream.sid = by_request.get(id(stream.request))
+            if stream.sid is not None:
+                found[stream.sid] = stream
+        return found
+
+    def _authenticated(self, eio_sid: str) -> bool:
+        manager = self.sio.manager
+        sid = manager.sid_from_eio_sid(eio_sid, "/")
+        return sid is not None and bool(manager.is_connected(sid, "/"))
+
+    async def _cut(self, eio_sid: str, s: Any, stream: _Stream | None, why: str) -> None:
+        log.warning("closing connection %s: %s", eio_sid, why)
+        self.cut_count += 1
+        if stream is not None and self._abort(stream):
+            return  # the WebSocket's reader ends, and Engine.IO closes the socket
+        # long-polling (or a WebSocket already gone): end the Engine.IO session itself,
+        # without a CLOSE packet and without waiting for its queue to drain
+        await s.close(wait=False, abort=True)
+        sockets: dict[str, Any] = self.sio.eio.sockets
+        sockets.pop(eio_sid, None)
+
+    def _abort(self, stream: _Stream) -> bool:
+        self._streams.discard(stream)
+        transport = stream.request.transport
+        if transport is None:
+            return False
+        reset(transport)
+        return True
+
+
+def reset(transport: asyncio.Transport) -> None:
+    """Close with a TCP reset: a plain close would leave the kernel holding what it could
+    not send (the client's window is shut) and trying to send it for minutes."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()  # also when closing: a blocked transport never finishes closing
+
+
+def _queued_bytes(s: Any) -> int:
+    queue: asyncio.Queue[Any] = s.queue
+    if queue.empty():
+        return 0
+    total = 0
+    for pkt in getattr(queue, "_queue", ()):
+        data = getattr(pkt, "data", None)
+        total += PACKET_OVERHEAD + (len(data) if isinstance(data, str | bytes) else 0)
+    return total

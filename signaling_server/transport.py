@@ -1,0 +1,184 @@
+"""The socket.io server DCS runs: every inbound event reaches the gateway, and only as an event.
+
+python-socketio dispatches an inbound EVENT packet by its name, so a client that names
+``connect`` or ``disconnect`` would re-run the server's lifecycle handlers (a fresh rate
+budget, no origin check, another identity), and one that names ``*`` would call the
+catch-all with its arguments shifted. ``DcsServer`` hands such events to the catch-all
+instead, under a name that matches no handler (``RefusedName``): the gateway answers them
+``unknown_event``. Packets whose JSON does not parse (malformed, or nested beyond what the
+parser can follow) keep their ack id and reach the gateway as ``Undecodable``, so they are
+answered ``bad_payload`` rather than dropped with a traceback. Packets that are not even
+socket.io packets are dropped, with one log line per connection per minute.
+
+The Engine.IO side: a long-polling request may carry MAX_PACKETS_PER_REQUEST packets (the
+library's default of 16 dropped batched events unanswered), and Engine.IO's and socket.io's
+own error logs are throttled, so a hostile client cannot flood the log through them either.
+A long-polling POST body is read whole, however the network splits it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import engineio.json
+import engineio.payload
+import socketio
+import socketio.packet
+
+from dcs_sdk.protocol import MAX_PACKETS_PER_REQUEST, RESERVED_EVENTS
+
+log = logging.getLogger(__name__)
+
+LOG_EVERY_S = 60.0
+
+
+class Undecodable:
+    """The payload of an event packet whose JSON did not parse; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Undecodable({self.reason!r})"
+
+
+class RefusedName:
+    """The name of an inbound event that is never dispatched by name (reserved, not a
+    string, or missing). Not a str, so it matches no handler."""
+
+    def __init__(self, name: object) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return "" if self.name is None else str(self.name)
+
+    def __repr__(self) -> str:
+        return f"RefusedName({self.name!r})"
+
+
+class _LenientJson:
+    """Engine.IO's JSON (integers of at most 100 digits), except that text which does not
+    parse becomes ``Undecodable`` instead of an exception that loses the packet's ack id."""
+
+    dumps = staticmethod(engineio.json.dumps)
+
+    @staticmethod
+    def loads(text: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return engineio.json.loads(text, *args, **kwargs)
+        except RecursionError:
+            return Undecodable("The payload is nested too deeply.")
+        except ValueError:
+            return Undecodable("The payload is not valid JSON.")
+
+
+class DcsPacket(socketio.packet.Packet):  # type: ignore[misc]
+    json = _LenientJson
+
+
+class OncePerMinute(logging.Filter):
+    """Lets each message (by its format string) through at most once a minute."""
+
+    def __init__(self, period_s: float = LOG_EVERY_S) -> None:
+        super().__init__()
+        self.period_s = period_s
+        self.last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = str(record.msg)
+        now = time.monotonic()
+        if now - self.last.get(key, -self.period_s) < self.period_s:
+            return False
+        if len(self.last) > 1000:
+            self.last.clear()
+        self.last[key] = now
+        return True
+
+
+def _quiet_logger(name: str) -> logging.Logger:
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.ERROR)  # what python-socketio and python-engineio log by default
+    if not any(isinstance(f, OncePerMinute) for f in logger.filters):
+        logger.addFilter(OncePerMinute())
+    return logger
+
+
+class _WholeBody:
+    """A long-polling POST's body, read whole. python-engineio reads ``read(length)`` once,
+    which on aiohttp returns only what has arrived: a body split across TCP segments (any
+    large POST: co-browse frames before the upgrade) would be decoded in part."""
+
+    def __init__(self, content: Any) -> None:
+        self._content = content
+
+    async def read(self, length: int = -1) -> bytes:
+        if length is None or length < 0:
+            return bytes(await self._content.read())
+        try:
+            return bytes(await self._content.readexactly(length))
+        except asyncio.IncompleteReadError as exc:  # the client went away mid-body
+            return bytes(exc.partial)
+
+
+def _reading_whole_bodies(translate: Callable[..., Any]) -> Callable[..., Any]:
+    def translate_request(*args: Any, **kwargs: Any) -> Any:
+        environ = translate(*args, **kwargs)
+        environ["wsgi.input"] = _WholeBody(environ["wsgi.input"])
+        return environ
+
+    return translate_request
+
+
+class DcsServer(socketio.AsyncServer):  # type: ignore[misc]
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("serializer", DcsPacket)
+        kwargs.setdefault("logger", _quiet_logger("signaling_server.socketio"))
+        kwargs.setdefault("engineio_logger", _quiet_logger("signaling_server.engineio"))
+        # A class attribute of python-engineio (its documented knob); it bounds the work one
+        # request can cause, and the rate budget keeps well-behaved clients far below it.
+        payload = engineio.payload.Payload
+        payload.max_decode_packets = max(payload.max_decode_packets, MAX_PACKETS_PER_REQUEST)
+        super().__init__(**kwargs)
+        self._malformed_logged: dict[str, float] = {}
+        drivers = dict(self.eio._async)
+        drivers["translate_request"] = _reading_whole_bodies(drivers["translate_request"])
+        self.eio._async = drivers
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
+        if isinstance(data, list) and data and isinstance(data[0], str) and data[0] not in RESERVED_EVENTS:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        # Reserved, nameless or undecodable: to the catch-all, under a name no handler has.
+        if isinstance(data, Undecodable):
+            refused = [RefusedName(None), data]
+        elif not isinstance(data, list) or not data:
+            refused = [
+                RefusedName(None),
+                Undecodable("An event is a JSON array: its name, then its payload."),
+            ]
+        else:
+            refused = [RefusedName(data[0]), *data[1:]]
+        await super()._handle_event(eio_sid, namespace, id, refused)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, RecursionError) as exc:  # not a socket.io packet we can read
+            self._binary_packet.pop(eio_sid, None)  # nor wait for attachments of one
+            now = time.monotonic()
+            if now - self._malformed_logged.get(eio_sid, -LOG_EVERY_S) >= LOG_EVERY_S:
+                self._malformed_logged[eio_sid] = now
+                log.warning("dropped a malformed packet on connection %s: %s", eio_sid, exc)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        self._malformed_logged.pop(eio_sid, None)
+        # A long-polling client that closes (an Engine.IO CLOSE in a POST) would otherwise
+        # keep its pending GET open until the ping timeout (20 s): answer it now, empty.
+        socket = self.eio.sockets.get(eio_sid)
+        if reason == self.reason.CLIENT_DISCONNECT and socket is not None and not socket.upgraded:
+            socket.queue.put_nowait(None)
+        await super()._handle_eio_disconnect(eio_sid, reason)
