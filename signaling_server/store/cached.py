@@ -102,7 +102,7 @@ class CachedStore:
 
         Raises UnstorableMessage / SessionGone (the message's fault), or the database's
         error after retries (send again with the same client_id)."""
-        return await self.writer.submit(message)
+        return await self.writer.write(message)
 
     async def messages_after(self, session_id: str, after_seq: int = 0) -> list[MessageRecord]:
         await self.writer.drain(session_id)

@@ -1,9 +1,10 @@
 """Group commit for chat messages: stored first, then relayed.
 
 A message reaches the other participants only once it is committed with the seq they will
-see, so nobody is ever shown what the store does not hold. Whatever arrives while one
-commit runs goes into the next, so a busy server pays one transaction per batch instead of
-one per message, and nothing waits on a timer. The transaction allocates the seqs itself
+see, so nobody is ever shown what the store does not hold. A message that finds the writer
+idle is committed at once by its sender; whatever arrives while a commit runs goes into
+the next, so a busy server pays one transaction per batch instead of one per message, and
+nothing waits on a timer. The transaction allocates the seqs itself
 (from the session row), so a failed batch leaves no gap and nothing to undo in memory.
 
 A batch that fails is written again message by message: one message the database cannot
@@ -41,6 +42,7 @@ class MessageWriter:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._pending: dict[str, set[asyncio.Future[Result]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._writing = 0  # commits under way (the writer task's, or a caller's own)
         self._logged_at = 0.0
 
     def start(self) -> None:
@@ -56,15 +58,38 @@ class MessageWriter:
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
 
+    async def write(self, message: MessageRecord) -> Result:
+        """Store a message: (stored with its seq, created), or raise why it could not be.
+
+        When no commit is under way and nothing waits, it is written at once by the caller
+        (on SQLite without leaving the event loop's turn); otherwise it joins the next
+        group commit."""
+        if self._writing or not self._queue.empty():
+            return await self.submit(message)
+        future = self._track(message)
+        self._writing += 1
+        try:
+            await self._write([(message, future)])
+        except Exception as exc:
+            if not future.done():
+                future.set_exception(exc)
+        finally:
+            self._writing -= 1
+        return await future
+
     def submit(self, message: MessageRecord) -> asyncio.Future[Result]:
         """Queue a message (its seq is allocated on commit); the future gives
         (stored, created) once it is committed, or raises why it could not be."""
         self.start()
+        future = self._track(message)
+        self._queue.put_nowait((message, future))
+        return future
+
+    def _track(self, message: MessageRecord) -> asyncio.Future[Result]:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         pending = self._pending[message.session_id]
         pending.add(future)
         future.add_done_callback(lambda f: self._done(message.session_id, f))
-        self._queue.put_nowait((message, future))
         return future
 
     def _done(self, session_id: str, future: asyncio.Future[Result]) -> None:
@@ -83,9 +108,9 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            await asyncio.sleep(0)  # let the messages already on their way join this batch
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._writing += 1
             try:
                 await self._write(batch)
             except Exception:  # never let the writer die: fail what is left of the batch
@@ -94,6 +119,7 @@ class MessageWriter:
                     if not future.done():
                         future.set_exception(RuntimeError("the message could not be written"))
             finally:
+                self._writing -= 1
                 for _ in batch:
                     self._queue.task_done()
 
