@@ -63,15 +63,22 @@ def server_config(tmp_path: Path, signing_key: SigningKey) -> Config:
     )
 
 
-@pytest.fixture
-async def dcs_url(server_config: Config) -> AsyncIterator[str]:
-    """A DCS server on a real loopback port, with an SQLite file of its own."""
-    server = TestServer(create_app(server_config), host="127.0.0.1")
+@contextlib.asynccontextmanager
+async def serve(config: Config) -> AsyncIterator[str]:
+    """A DCS server with this config on a real loopback port; yields its URL."""
+    server = TestServer(create_app(config), host="127.0.0.1")
     await server.start_server()
     try:
         yield str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def dcs_url(server_config: Config) -> AsyncIterator[str]:
+    """A DCS server on a real loopback port, with an SQLite file of its own."""
+    async with serve(server_config) as url:
+        yield url
 
 
 Connect = Callable[..., Awaitable[DcsClient]]

@@ -5,32 +5,23 @@ the whole history; the customer is told, the next agent sees why. SQLite and Pos
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from dcs_sdk import DcsClient, Event
-from signaling_server import Config, create_app
-from tests.conftest import Connect, postgres_database
+from signaling_server import Config
+from tests.conftest import Connect, serve
 
 GRACE_S = 0.6
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def server_config(
-    request: pytest.FixtureRequest, server_config: Config, tmp_path: Path
-) -> AsyncIterator[Config]:
-    config = replace(server_config, agent_grace_s=GRACE_S)
-    if request.param == "sqlite":
-        yield replace(config, database_url=f"sqlite+aiosqlite:///{tmp_path / 'departure.sqlite3'}")
-    else:
-        async with postgres_database() as url:
-            yield replace(config, database_url=url)
+@pytest.fixture
+def server_config(server_config: Config, database_url: str) -> Config:
+    """Every test here on SQLite and on PostgreSQL, with a short grace period."""
+    return replace(server_config, database_url=database_url, agent_grace_s=GRACE_S)
 
 
 def system(m: dict[str, Any]) -> bool:
@@ -179,16 +170,6 @@ async def test_every_disconnect_gets_a_full_grace(connect: Connect) -> None:
     assert not [m for m in sam.drain(Event.CHAT_MESSAGE) if system(m)], "handed on too early"
     told = await sam.wait_for(Event.CHAT_MESSAGE, system, timeout=GRACE_S + 5)
     assert "had to leave" in told["text"]
-
-
-@contextlib.asynccontextmanager
-async def serve(config: Config) -> AsyncIterator[str]:
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
 
 
 async def test_handed_on_sessions_keep_their_place_across_a_restart(

@@ -8,41 +8,23 @@ in wrap-up starts a new one at once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 
 from dcs_sdk import DcsClient, ErrorCode, Event, Presence, ProtocolError
-from signaling_server import Config, create_app
-from tests.conftest import Connect, postgres_database
+from signaling_server import Config
+from tests.conftest import Connect, serve
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def server_config(
-    request: pytest.FixtureRequest, server_config: Config, tmp_path: Path
-) -> AsyncIterator[Config]:
-    if request.param == "sqlite":
-        yield replace(server_config, database_url=f"sqlite+aiosqlite:///{tmp_path / 'waiting.sqlite3'}")
-    else:
-        async with postgres_database() as url:
-            yield replace(server_config, database_url=url)
-
-
-@contextlib.asynccontextmanager
-async def serve(config: Config) -> AsyncIterator[str]:
-    server = TestServer(create_app(config), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+@pytest.fixture
+def server_config(server_config: Config, database_url: str) -> Config:
+    """Every test here on SQLite and on PostgreSQL."""
+    return replace(server_config, database_url=database_url)
 
 
 def queued(s: dict[str, Any]) -> bool:
