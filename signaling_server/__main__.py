@@ -12,10 +12,12 @@ from dcs_sdk.exceptions import ConfigError
 
 from .app import create_app
 from .config import load_config
+from .gc_tuning import tune_for_server
 
 # aiohttp waits this long for request handlers still running after the shutdown hook, then
 # as long again for their cancellation (its default is 60 s).
 SHUTDOWN_TIMEOUT_S = 0.25
+LISTEN_BACKLOG = 4096
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM/SIGINT: the app's on_shutdown hook (lifecycle.py) finishes in-flight events and
     # closes every connection within shutdown_grace_s; what is still open after that (a
     # client that does not read) gets SHUTDOWN_TIMEOUT_S more before aiohttp cuts it.
+    tune_for_server(app)
     web.run_app(
         app,
         host=config.host,
@@ -68,6 +71,9 @@ def main(argv: list[str] | None = None) -> None:
         print=None,
         access_log=access_log,
         shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        # reconnect bursts (a restart, a network blip) queue thousands of connects at once;
+        # aiohttp's default of 128 drops most of them (the kernel caps it at somaxconn)
+        backlog=LISTEN_BACKLOG,
     )
 
 

@@ -39,7 +39,7 @@ export function createTransport({ server, tokenUrl }) {
     clearTimeout(retryTimer);
     retryTimer = setTimeout(() => {
       if (socket && !socket.connected) socket.connect();
-    }, retryDelay);
+    }, retryDelay * (0.5 + Math.random())); // jittered: a restart's reconnects spread out
     retryDelay = Math.min(retryDelay * 2, 30000);
   }
 
