@@ -241,10 +241,9 @@ class SessionService:
         async with self._start_locks.hold(claims.sub):
             record, created = await self._find_or_open(claims, p)
         await self.notifier.enter_room(sid, session_room(record.id))
-        if p.page.url and (created or p.page.url != record.page_url):
+        if p.page.url and not created and p.page.url != record.page_url:
             await self.store.add_page_view(record.id, p.page.url, p.page.title, time.time())
-            if not created:
-                await self._page_changed(record.id)
+            await self._page_changed(record.id)
         if created:
             await self._run_assistant(record.id, greet=True)
         fresh = await self.store.get_session(record.id) or record
@@ -285,8 +284,8 @@ class SessionService:
             page_url=p.page.url,
             page_title=p.page.title,
         )
-        try:
-            await self.store.create_session(record, actor=claims.sub)
+        try:  # one transaction: the session, its first transition and its first page
+            await self.store.create_session(record, actor=claims.sub, first_page=bool(p.page.url))
         except OpenSessionExists:  # another process opened one first
             current = await self.store.latest_open_session(claims.sub)
             if current is None:

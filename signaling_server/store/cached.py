@@ -48,8 +48,8 @@ class CachedStore:
         record = await self.store.get_session(session_id)
         return self._remember(record) if record else None
 
-    async def create_session(self, record: SessionRecord, *, actor: str) -> None:
-        await self.store.create_session(record, actor=actor)
+    async def create_session(self, record: SessionRecord, *, actor: str, first_page: bool = False) -> None:
+        await self.store.create_session(record, actor=actor, first_page=first_page)
         self._remember(record)
 
     async def transition(

@@ -113,8 +113,9 @@ class Store:
 
     # sessions
 
-    async def create_session(self, record: SessionRecord, *, actor: str) -> None:
-        """Insert a new session; OpenSessionExists when the customer has an open one already."""
+    async def create_session(self, record: SessionRecord, *, actor: str, first_page: bool = False) -> None:
+        """Insert a new session (and, with ``first_page``, its page as the first page view)
+        in one transaction; OpenSessionExists when the customer has an open one already."""
         values = asdict(record)
         values["state"] = record.state.value
         transition = insert(schema.transitions).values(
@@ -128,6 +129,15 @@ class Store:
             async with self.engine.begin() as conn:
                 await conn.execute(insert(schema.sessions).values(**values))
                 await conn.execute(transition)
+                if first_page:
+                    await conn.execute(
+                        insert(schema.page_views).values(
+                            session_id=record.id,
+                            url=record.page_url,
+                            title=record.page_title,
+                            ts=record.created_at,
+                        )
+                    )
         except IntegrityError as exc:
             if record.state.value in schema.OPEN_STATES and await self.latest_open_session(
                 record.customer_id
