@@ -13,6 +13,12 @@
    Counted by wrapping RTCDataChannel.send and WebSocket.send in the page (socket.io frames
    that carry cobrowse.data), independently of the product's own counters.
 3. The widget's weight: gzip sizes of the first script and of the chunks loaded later.
+4. Fidelity, on the customer's site (tests/e2e/sites/fidelity.py, another origin than DCS):
+   consent -> the first full view of a 10,000-node page in the console (from the customer's
+   click on Allow to the animation frame after the table's last row is in the replay),
+   FIRST_VIEWS times; and the share of differing pixels between the customer's page and
+   the agent's replay over the page set (the method of tests/e2e/test_cobrowse_fidelity.py).
+   Relay vs peer: the relay's bandwidth over the peer's, from (2).
 
     python bench/cobrowse.py [--changes 200] [--minute 60] [--transports peer,relay]
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -37,6 +44,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from namespace import ROOT, in_namespace, reexec_in_namespace  # noqa: E402
 
 from tests.e2e.conftest import LAUNCH_ARGS  # noqa: E402
+from tests.e2e.sites import site_app, third_party_app  # noqa: E402
+from tests.e2e.test_cobrowse_fidelity import (  # noqa: E402
+    ALLOW_CLOCK_JS,
+    CONSOLE_VIEWPORT,
+    HIDE_WIDGET_JS,
+    LOADED_JS,
+    MAX_DIFFERING,
+    TICKS_JS,
+    VIEWPORT,
+    WATCH_FIRST_VIEW_JS,
+    differing,
+)
 from tests.turn import TURN_SECRET, TURN_URL, coturn  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -229,6 +248,87 @@ async def scripted_minute(customer: Any, shop: str, seconds: float) -> dict[str,
     }
 
 
+FIRST_VIEWS = 5
+# page -> the replay's #ready text once it shows it
+FIDELITY_PAGES = {
+    "/fid/table": "All orders",
+    "/fid/product": "Free returns",
+    "/fid/chart": "Drawn on a canvas",
+    "/fid/form": "Change anything",
+    "/fid/scroller": "Scrolled inside",
+    "/fid/live": "tick 0",
+}
+
+
+async def replay_diff(customer: Any, agent: Any, timeout_s: float = 10) -> float:
+    """The share of differing pixels once the replay has loaded (or the last one measured)."""
+    frame = agent.locator(VIEW_IFRAME)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(Exception):  # (a replay being rebuilt: measure anyway)
+            await agent.frame_locator(VIEW_IFRAME).locator("html").evaluate(LOADED_JS, timeout=2000)
+        await customer.evaluate(HIDE_WIDGET_JS, True)
+        page_png = await customer.screenshot()
+        await customer.evaluate(HIDE_WIDGET_JS, False)
+        box = await frame.bounding_box()
+        clip = {"x": round(box["x"]), "y": round(box["y"]), **VIEWPORT}
+        share, _ = differing(page_png, await agent.screenshot(clip=clip))
+        if share < MAX_DIFFERING or time.monotonic() > deadline:
+            return share
+        await asyncio.sleep(0.3)
+
+
+async def fidelity(browser: Any, dcs: str, site: str) -> dict[str, Any]:
+    """Consent -> first full view of the 10,000-node page, and pixel differences."""
+    from playwright.async_api import expect
+
+    customer_ctx = await browser.new_context(viewport=VIEWPORT)
+    await customer_ctx.add_init_script(ALLOW_CLOCK_JS)
+    customer = await customer_ctx.new_page()
+    await customer.goto(f"{site}/fid/table")
+    await customer.locator(f"{W} [data-part='launcher']").click()
+    await customer.locator(f"{W} [data-part='escalate']").click()
+    agent = await (await browser.new_context(viewport=CONSOLE_VIEWPORT)).new_page()
+    await agent.goto(f"{dcs}/console")
+    await agent.locator("[data-part='agent-option'][data-agent-id='alice']").click()
+    await agent.locator("[data-part='queue-item']").first.locator("[data-part='accept']").click()
+    await expect(customer.locator(f"{W} [data-part='status']")).to_contain_text("Alice")
+    await agent.add_style_tag(content=".replayer-mouse { display: none !important; }")
+    views: list[float] = []
+    for n in range(FIRST_VIEWS):
+        if n:
+            await customer.locator(f"{W} [data-part='cobrowse-stop']").click()
+            await expect(agent.locator(VIEW_IFRAME)).to_have_count(0, timeout=20_000)
+            await asyncio.sleep(1)
+        await agent.evaluate(WATCH_FIRST_VIEW_JS, "#row-1119")
+        # (the console still holds the shop's session of (1)-(2): this one's panel is shown)
+        await agent.locator("[data-part='cobrowse-request']:visible").click()
+        await customer.locator(f"{W} [data-part='cobrowse-allow']").click()
+        await agent.wait_for_function("() => window.__firstViewAt > 0", timeout=20_000)
+        shown = await agent.evaluate("() => window.__firstViewAt")
+        views.append(shown - await customer.evaluate("() => window.__allowAt"))
+    diffs: dict[str, float] = {}
+    for path, ready in FIDELITY_PAGES.items():
+        if path != "/fid/table":
+            await customer.goto(f"{site}{path}")
+        ready_el = agent.frame_locator(VIEW_IFRAME).locator("#ready")
+        await expect(ready_el).to_contain_text(ready, timeout=20_000)
+        if path == "/fid/live":
+            await customer.evaluate(TICKS_JS, [1, 40, 50])
+            await expect(ready_el).to_have_text("tick 40", timeout=20_000)
+        diffs[path] = round(100 * await replay_diff(customer, agent), 2)
+    await customer_ctx.close()
+    await agent.context.close()
+    ordered = sorted(views)
+    return {
+        "first_view_ms": [round(v) for v in views],
+        "first_view_median_ms": round(statistics.median(views)),
+        "first_view_max_ms": round(ordered[-1]),
+        "differing_pixels_pct": diffs,
+        "mean_differing_pixels_pct": round(statistics.mean(diffs.values()), 2),
+    }
+
+
 async def run_transport(transport: str, changes: int, minute: float) -> dict[str, Any]:
     from aiohttp.test_utils import TestServer
     from playwright.async_api import async_playwright
@@ -240,8 +340,28 @@ async def run_transport(transport: str, changes: int, minute: float) -> dict[str
     else:  # nothing to connect with: the data channel cannot open, frames go through the server
         os.environ.update(DCS_TURN_URLS="", DCS_TURN_SECRET="", DCS_ICE_TRANSPORT_POLICY="relay")
     os.environ["DCS_LOG_LEVEL"] = "WARNING"
-    shop = TestServer(build_app(data_dir=tempfile.mkdtemp(prefix="dcs-bench-")), host="127.0.0.1")
+    # the customer's site for (4), on an origin of its own that DCS allows
+    data_dir = tempfile.mkdtemp(prefix="dcs-bench-")
+    urls = {"dcs": "", "third": ""}
+    from signaling_server.auth import ensure_demo_key
+
+    third = TestServer(third_party_app(), host="127.0.0.1")
+    site = TestServer(
+        site_app(
+            dcs_url=lambda: urls["dcs"],
+            third_url=lambda: urls["third"],
+            key=lambda: ensure_demo_key(data_dir),
+        ),
+        host="127.0.0.1",
+    )
+    await third.start_server(access_log=None)
+    await site.start_server(access_log=None)
+    urls["third"] = str(third.make_url("")).rstrip("/")
+    site_url = str(site.make_url("")).rstrip("/")
+    os.environ["DCS_ALLOWED_ORIGINS"] = site_url
+    shop = TestServer(build_app(data_dir=data_dir), host="127.0.0.1")
     await shop.start_server()
+    urls["dcs"] = str(shop.make_url("")).rstrip("/")
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
@@ -254,16 +374,21 @@ async def run_transport(transport: str, changes: int, minute: float) -> dict[str
                 first_snapshot = int(await customer.evaluate(SENT_JS))
                 lat = await latency(customer, agent, changes)
                 traffic = await scripted_minute(customer, shop_url, minute)
+                await customer.context.close()
+                await agent.context.close()
                 return {
                     "transport": used,
                     "first_snapshot_bytes": first_snapshot,
                     "latency": summary(lat),
                     "traffic": traffic,
+                    "fidelity": await fidelity(browser, shop_url, site_url),
                 }
             finally:
                 await browser.close()
     finally:
         await shop.close()
+        await site.close()
+        await third.close()
 
 
 async def run(changes: int, minute: float, transports: list[str]) -> dict[str, Any]:
@@ -288,6 +413,20 @@ def report(result: dict[str, Any]) -> None:
             f"{name:<10} {lat['n']:>8} {lat['p50_ms']:>8} {lat['p95_ms']:>8} {lat['max_ms']:>8} "
             f"{traffic['kbit_per_s']:>8} {r['first_snapshot_bytes']:>15}"
         )
+    runs = result["runs"]
+    if "peer" in runs and "relay" in runs:
+        peer, relay = runs["peer"]["traffic"]["kbit_per_s"], runs["relay"]["traffic"]["kbit_per_s"]
+        ratio = round(100 * relay / peer)
+        print(f"\nrelay / peer bandwidth: {relay} / {peer} kbit/s = {ratio}%  (aim <= 110%)")
+    print("\nfidelity on the customer's site (another origin):")
+    for name, r in runs.items():
+        fid = r["fidelity"]
+        print(
+            f"  {name:<8} consent -> first view of 10,000 nodes: median {fid['first_view_median_ms']} ms,"
+            f" max {fid['first_view_max_ms']} ms {fid['first_view_ms']}  (aim <= 500 ms)"
+        )
+        pages = " ".join(f"{p.rsplit('/', 1)[-1]} {v}" for p, v in fid["differing_pixels_pct"].items())
+        print(f"  {'':<8} differing pixels %: mean {fid['mean_differing_pixels_pct']}  ({pages})  (aim < 5)")
     print("\nwidget weight, as the browser downloads it:")
     for name, got in result["weights_on_the_wire"].items():
         print(f"  {name:<26} {got['bytes']:>7} B  {got['encoding']:<8} {got['cache_control']}")

@@ -31,6 +31,7 @@ from playwright.async_api import Page, expect
 from tests import netns, turn
 from tests.e2e.conftest import serve_shop
 from tests.e2e.pages import Contexts, W, live_session, part
+from tests.e2e.relay_codec import RelayDecoder
 from tests.e2e.test_calls_browser import agent_rings_customer_accepts, call_state
 
 TIMEOUT_MS = 15_000
@@ -94,6 +95,7 @@ class Sent:
 
     def _frames(self) -> list[str]:
         frames = []
+        relayed = RelayDecoder()  # small relayed frames are written against earlier ones
         for raw in self.messages:
             if raw.startswith("4"):  # a socket.io packet: cobrowse.data carries a frame
                 try:
@@ -101,7 +103,9 @@ class Sent:
                 except ValueError:
                     continue
                 if isinstance(packet, list) and packet[:1] == ["cobrowse.data"]:
-                    frames.append(str(packet[1]["frame"]))
+                    text = relayed.decode(str(packet[1]["frame"]))
+                    assert text is not None, f"names a frame never sent: {packet[1]['frame'][:80]}"
+                    frames.append(text)
             else:  # a data-channel message is a frame
                 frames.append(raw)
         return frames

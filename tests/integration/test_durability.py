@@ -242,7 +242,8 @@ async def test_a_poison_message_in_a_concurrent_flood_fails_alone(
         assert all(isinstance(seq, int) for seq in outcome.values()), outcome
         for n, (c, sid) in enumerate(zip(customers, sids, strict=True)):
             texts = [m["text"] for m in await c.history(sid) if m["sender"]["role"] == "customer"]
-            assert texts == [f"v{n} says {i}" for i in range(8) if (n, i) not in poison]
+            # sent concurrently: stored in whatever order they arrived, each once
+            assert sorted(texts) == sorted(f"v{n} says {i}" for i in range(8) if (n, i) not in poison)
             seqs = [m["seq"] for m in await c.history(sid)]
             assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= greeted[n] + len(texts)
         assert isinstance(await customers[1].send(sids[1], "still fine"), int)

@@ -19,6 +19,8 @@ from aiohttp import web
 from dcs_sdk import SigningKey
 from examples.demo_shop.token_backend import token_handler
 
+from .fidelity import add_fidelity_routes
+
 HERE = Path(__file__).parent
 PAGES = {
     "/checkout": "checkout.html",
@@ -68,6 +70,7 @@ def site_app(
         app.router.add_get(path, page)
     app.router.add_get("/api/dcs-token", tokens)
     app.router.add_get("/{name:site\\.css|chart\\.svg}", asset)
+    add_fidelity_routes(app, render)  # the co-browse fidelity pages (fidelity.py)
     return app
 
 

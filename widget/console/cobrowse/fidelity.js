@@ -9,14 +9,16 @@
 //   neutral option of its own (the mask, "•••"), never one of the customer's options.
 // - scrolls: the Replayer scrolls smoothly in live mode, so the view glides after the
 //   customer; a scroll is applied at once.
-// - canvas: the Replayer draws canvas only with scripts allowed in the replay (rrweb's
-//   UNSAFE_replayCanvas adds allow-scripts to the sandbox). Sites that opt in send their
-//   canvases as images (widget/src/cobrowse/canvas.js, Custom events tagged "dcs-canvas"):
-//   each is decoded here and drawn onto the replayed canvas.
+// - canvas: a document without scripts shows a canvas's fallback content (no box of its
+//   own), never its bitmap, and rrweb's UNSAFE_replayCanvas would add allow-scripts to the
+//   sandbox. Each canvas gets the box it would take; sites that opt in send their canvases
+//   as images (widget/src/cobrowse/canvas.js, Custom events tagged "dcs-canvas", with the
+//   box the canvas takes on the page), each shown as the replayed canvas's background.
 import { EventType, IncrementalSource } from "rrweb";
 
 export const CANVAS_TAG = "dcs-canvas"; // as widget/src/cobrowse/canvas.js sends it
 const MAX_CANVAS_URL = 4 << 20; // characters of one frame's data URL
+const MAX_CANVAS_SIDE = 20000; // CSS pixels of the box it takes
 const CANVAS_URL = /^data:image\/(?:webp|png|jpeg);base64,[A-Za-z0-9+/]+={0,2}$/;
 const NEUTRAL = "•••";
 const neutralOptions = new WeakSet();
@@ -24,9 +26,12 @@ const neutralOptions = new WeakSet();
 // A Custom event the view applies: a canvas frame, {id, url}.
 export function validCanvasFrame(data) {
   const payload = data && data.tag === CANVAS_TAG ? data.payload : null;
+  const size = (v) => typeof v === "number" && v >= 0 && v <= MAX_CANVAS_SIDE;
   return Boolean(
     payload &&
       Number.isInteger(payload.id) &&
+      size(payload.w) &&
+      size(payload.h) &&
       typeof payload.url === "string" &&
       payload.url.length <= MAX_CANVAS_URL &&
       CANVAS_URL.test(payload.url),
@@ -74,26 +79,73 @@ export function createFidelity({ log = () => {} } = {}) {
     if (values.has(select)) showValue(select, values.get(select));
   }
 
-  function drawCanvas(replayer, { id, url }) {
-    console.log("DRAW", id, url.length, String(replayer.getMirror().getNode(id)));
+  // A document without scripts shows a canvas as its fallback content, never its bitmap
+  // (so would the sandboxed replay, even if the Replayer drew on it): the frame becomes the
+  // element's background, in the box the canvas takes on the customer's page.
+  function showCanvas(replayer, { id, url, w, h }) {
     const canvas = replayer.getMirror().getNode(id);
     if (!canvas || canvas.nodeType !== 1 || canvas.localName !== "canvas") return;
     const seq = (canvasSeq.get(canvas) || 0) + 1;
     canvasSeq.set(canvas, seq);
     const image = new Image();
-    image.onload = () => {
-      if (canvasSeq.get(canvas) !== seq || !canvas.isConnected) return;
-      try {
-        const ctx = canvas.getContext("2d");
-        if (!ctx) return;
-        ctx.clearRect(0, 0, canvas.width, canvas.height);
-        ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
-      } catch (err) {
-        log("could not draw a canvas frame:", err);
-      }
-    };
-    image.onerror = () => log("a canvas frame could not be decoded");
     image.src = url;
+    const apply = () => {
+      if (canvasSeq.get(canvas) !== seq || !canvas.isConnected) return;
+      const style = canvas.style;
+      const view = canvas.ownerDocument.defaultView;
+      if (view && view.getComputedStyle(canvas).display === "inline") style.setProperty("display", "inline-block");
+      style.setProperty("box-sizing", "border-box");
+      style.setProperty("width", `${w}px`);
+      style.setProperty("height", `${h}px`);
+      style.setProperty("background", `url("${url}") content-box 0 0 / 100% 100% no-repeat`);
+    };
+    image.decode().then(apply, () => log("a canvas frame could not be decoded"));
+  }
+
+  // Without a frame (the site did not opt in, or none came yet), a canvas still takes the
+  // room it takes on the page: as a replaced element would, from its width and height
+  // attributes (300 x 150 by default) where the page's CSS does not size it.
+  function sizeCanvas(canvas) {
+    if (canvasSeq.has(canvas)) return; // shown from its frames, in their box
+    const view = canvas.ownerDocument.defaultView;
+    if (!view || !canvas.isConnected) return;
+    const computed = view.getComputedStyle(canvas);
+    const attr = (name, fallback) => {
+      const value = parseInt(canvas.getAttribute(name) || "", 10);
+      return Number.isFinite(value) && value >= 0 ? value : fallback;
+    };
+    const w = attr("width", 300);
+    const h = attr("height", 150);
+    const style = canvas.style;
+    // (read before any change: the computed style is live)
+    const autoWidth = computed.width === "auto" || computed.width === "";
+    const autoHeight = computed.height === "auto" || computed.height === "";
+    if (computed.display === "inline") style.setProperty("display", "inline-block");
+    if (autoWidth) style.setProperty("width", `${w}px`);
+    if (autoHeight) {
+      if (autoWidth || !h || !w) style.setProperty("height", `${h}px`);
+      else style.setProperty("aspect-ratio", `${w} / ${h}`);
+    }
+  }
+
+  // canvases built (a snapshot, added nodes) are sized once in the document (after the
+  // build, which runs in one go)
+  let toSize = [];
+  function sizeLater(canvas) {
+    if (!toSize.length) {
+      queueMicrotask(() => {
+        const list = toSize;
+        toSize = [];
+        for (const c of list) sizeCanvas(c);
+      });
+    }
+    toSize.push(canvas);
+  }
+
+  function sizeCanvases(root) {
+    if (!root) return;
+    if (root.nodeType === 1 && root.localName === "canvas") sizeCanvas(root);
+    else if (typeof root.querySelectorAll === "function") for (const canvas of root.querySelectorAll("canvas")) sizeCanvas(canvas);
   }
 
   function scrollNow(replayer, data) {
@@ -104,14 +156,14 @@ export function createFidelity({ log = () => {} } = {}) {
   }
 
   function handle(event, replayer) {
-    if (event.type === 5) console.log("CUSTOM", JSON.stringify(event.data).slice(0, 80));
     if (event.type === EventType.FullSnapshot) {
       const d = replayer.iframe && replayer.iframe.contentDocument;
       if (d) for (const select of d.querySelectorAll("select[value]")) showRecorded(select);
+      sizeCanvases(d);
       return;
     }
     if (event.type === EventType.Custom) {
-      if (validCanvasFrame(event.data)) drawCanvas(replayer, event.data.payload);
+      if (validCanvasFrame(event.data)) showCanvas(replayer, event.data.payload);
       return;
     }
     if (event.type !== EventType.IncrementalSnapshot) return;
@@ -124,6 +176,9 @@ export function createFidelity({ log = () => {} } = {}) {
       }
     } else if (data.source === IncrementalSource.Scroll) {
       scrollNow(replayer, data);
+    } else if (data.source === IncrementalSource.Mutation && Array.isArray(data.adds)) {
+      const mirror = replayer.getMirror();
+      for (const add of data.adds) if (add && add.node) sizeCanvases(mirror.getNode(add.node.id));
     }
   }
 
@@ -132,6 +187,7 @@ export function createFidelity({ log = () => {} } = {}) {
     onBuild(node) {
       try {
         if (isSelect(node)) showRecorded(node);
+        else if (node && node.nodeType === 1 && node.localName === "canvas") sizeLater(node);
         else if (node && node.nodeType === 1 && node.localName === "option" && isSelect(node.parentNode)) {
           showRecorded(node.parentNode); // an option added to a select already there
         }

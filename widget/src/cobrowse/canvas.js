@@ -3,10 +3,11 @@
 // preview among them, so nothing of it is sent otherwise.
 //
 // A few times a second each canvas of the page is encoded as an image (WebP, at most
-// MAX_SIDE pixels a side; the browser encodes it off the main thread) and, when it changed,
-// sent as an rrweb Custom event {tag: "dcs-canvas", payload: {id, url}} that the agent's
-// console draws onto the replayed canvas (widget/console/cobrowse/fidelity.js: rrweb's own
-// canvas replay needs scripts in the replay's sandbox). Not rrweb's recordCanvas: its
+// MAX_SIDE pixels a side; the browser encodes it off the main thread) and, when it or the
+// box it takes (CSS pixels) changed, sent as an rrweb Custom event {tag: "dcs-canvas",
+// payload: {id, url, w, h}} that the agent's console shows in place of the replayed canvas
+// (widget/console/cobrowse/fidelity.js: a document without scripts, as the replay is, never
+// shows a canvas's bitmap). Not rrweb's recordCanvas: its
 // sampling runs in a worker made from a blob: URL, which a site's CSP may refuse.
 //
 // Never sent: canvases under [data-dcs-mask] or [data-dcs-block] (and the widget's), a
@@ -59,7 +60,7 @@ async function encode(canvas) {
 // mirror: rrweb's (the ids the agent's view knows); emit(event): into the recording's stream.
 // Returns stop().
 export function startCanvasRecording({ mirror, emit, log = () => {} }) {
-  const sent = new WeakMap(); // canvas -> the last data URL sent
+  const sent = new WeakMap(); // canvas -> {url, w, h} last sent
   let busy = false;
   let stopped = false;
 
@@ -73,9 +74,14 @@ export function startCanvasRecording({ mirror, emit, log = () => {} }) {
         const id = mirror.getId(canvas);
         if (!(id > 0)) continue; // not (yet) recorded
         const url = await encode(canvas);
-        if (!url || stopped || sent.get(canvas) === url) continue;
-        sent.set(canvas, url);
-        emit({ type: CUSTOM, data: { tag: CANVAS_TAG, payload: { id, url } }, timestamp: Date.now() });
+        if (!url || stopped) continue;
+        const box = canvas.getBoundingClientRect();
+        const w = Math.round(box.width * 100) / 100;
+        const h = Math.round(box.height * 100) / 100;
+        const last = sent.get(canvas);
+        if (last && last.url === url && last.w === w && last.h === h) continue;
+        sent.set(canvas, { url, w, h });
+        emit({ type: CUSTOM, data: { tag: CANVAS_TAG, payload: { id, url, w, h } }, timestamp: Date.now() });
       }
     } catch (err) {
       log("a canvas could not be recorded:", err);

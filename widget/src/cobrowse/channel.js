@@ -1,6 +1,7 @@
 // The co-browse transport of one side, for one co-browse (docs/protocol.md, "Co-browse"):
 // frames go peer to peer over the data channel when it is open and its connection is up,
-// else through the server (cobrowse.data, one piece per event). Both paths are read at all
+// else through the server (cobrowse.data, one piece per event, small ones written against the
+// last few relayed: relaycodec.js). Both paths are read at all
 // times; the receiver orders what needs ordering ("ev" frames by `s`), this only delivers.
 //
 //   createCobrowseChannel({role: "sharer" | "viewer", sessionId, cobrowseId, request,
@@ -15,6 +16,7 @@ import { Event } from "../protocol.js";
 import { encodeFrame, createAssembler } from "./frames.js";
 import { pack, unpack } from "./compress.js";
 import { createPeer } from "./peer.js";
+import { createRelayDecoder, createRelayEncoder } from "./relaycodec.js";
 import { rtcConfiguration } from "../rtcconfig.js";
 
 const OPEN_WAIT_MS = 3000; // a fresh channel that is not open by then: relay
@@ -37,6 +39,9 @@ export function createCobrowseChannel({
 }) {
   const ids = { session_id: sessionId, cobrowse_id: cobrowseId };
   const assembler = createAssembler();
+  const relayOut = createRelayEncoder();
+  const relayIn = createRelayDecoder();
+  let lastReset = -Infinity; // when we last asked the other side to start its relay afresh
   const counts = { framesSent: 0, framesReceived: 0, bytesPeer: 0, bytesRelay: 0, piecesPeer: 0, piecesRelay: 0, losses: 0 };
   let queue = []; // pieces waiting to go
   let backlog = 0; // their characters
@@ -77,6 +82,16 @@ export function createCobrowseChannel({
       .then(() => unpack(packed))
       .then((obj) => {
         if (!obj || closed) return;
+        if (obj.t === "rz") {
+          // the other side missed relayed frames (it lacks what later ones were written
+          // against): start the relay afresh, and what was lost is lost (the sharer sends a
+          // fresh snapshot)
+          if (obj.s === relayOut.sender) {
+            relayOut.reset();
+            lost();
+          }
+          return;
+        }
         counts.framesReceived += 1;
         onFrame(obj);
       })
@@ -151,11 +166,13 @@ export function createCobrowseChannel({
 
   function sendRelay(piece) {
     inFlight += 1;
-    request(Event.COBROWSE_DATA, { ...ids, frame: piece }).then((ack) => {
+    const { wire, n } = relayOut.encode(piece);
+    request(Event.COBROWSE_DATA, { ...ids, frame: wire }).then((ack) => {
       inFlight -= 1;
+      if (n !== null) (ack.ok ? relayOut.acked : relayOut.failed)(n);
       if (closed) return;
       if (ack.ok) {
-        counts.bytesRelay += piece.length;
+        counts.bytesRelay += wire.length;
         counts.piecesRelay += 1;
       } else {
         const code = ack.error && ack.error.code;
@@ -208,20 +225,33 @@ export function createCobrowseChannel({
     }
   }
 
+  function send(obj) {
+    if (closed) return;
+    counts.framesSent += 1;
+    outbox = outbox
+      .then(() => pack(obj))
+      .then((packed) => !closed && enqueue(encodeFrame(packed)))
+      .catch((err) => log("a frame could not be sent:", err));
+  }
+
   return {
-    send(obj) {
-      if (closed) return;
-      counts.framesSent += 1;
-      outbox = outbox
-        .then(() => pack(obj))
-        .then((packed) => !closed && enqueue(encodeFrame(packed)))
-        .catch((err) => log("a frame could not be sent:", err));
-    },
+    send,
     handleSignal(push) {
       if (!closed && push && push.cobrowse_id === cobrowseId) peer.handle(push);
     },
     handleData(push) {
-      if (!closed && push && push.cobrowse_id === cobrowseId) deliver(push.frame);
+      if (closed || !push || push.cobrowse_id !== cobrowseId) return;
+      const text = relayIn.decode(push.frame);
+      if (text) {
+        deliver(text);
+        return;
+      }
+      log("a relayed frame could not be read: dropped");
+      // it names frames we never got: the sender starts afresh (at most once a second)
+      if (relayIn.missing && performance.now() - lastReset > 1000) {
+        lastReset = performance.now();
+        send({ t: "rz", s: relayIn.missing });
+      }
     },
     get transport() {
       return transport;
