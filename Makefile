@@ -33,6 +33,7 @@ bench: deps build system-deps  ## run every benchmark; figures go to bench/resul
 	$(PY) bench/chat_latency.py
 	$(PY) bench/call_setup.py
 	$(PY) bench/cobrowse.py
+	$(PY) bench/scale.py
 
 build: $(WIDGET_OUT)  ## bundle the widget and the console with esbuild
 
