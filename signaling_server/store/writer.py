@@ -42,7 +42,9 @@ class MessageWriter:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._pending: dict[str, set[asyncio.Future[Result]]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
-        self._writing = 0  # commits under way (the writer task's, or a caller's own)
+        # One commit at a time, the writer task's or a caller's own: the store's SQLite
+        # connection (and the order of batches) is not to be shared by two at once.
+        self._commit = asyncio.Lock()
         self._logged_at = 0.0
 
     def start(self) -> None:
@@ -64,17 +66,15 @@ class MessageWriter:
         When no commit is under way and nothing waits, it is written at once by the caller
         (on SQLite without leaving the event loop's turn); otherwise it joins the next
         group commit."""
-        if self._writing or not self._queue.empty():
+        if self._commit.locked() or not self._queue.empty():
             return await self.submit(message)
         future = self._track(message)
-        self._writing += 1
-        try:
-            await self._write([(message, future)])
-        except Exception as exc:
-            if not future.done():
-                future.set_exception(exc)
-        finally:
-            self._writing -= 1
+        async with self._commit:  # free: taken without waiting
+            try:
+                await self._write([(message, future)])
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
         return await future
 
     def submit(self, message: MessageRecord) -> asyncio.Future[Result]:
@@ -110,16 +110,15 @@ class MessageWriter:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            self._writing += 1
             try:
-                await self._write(batch)
+                async with self._commit:
+                    await self._write(batch)
             except Exception:  # never let the writer die: fail what is left of the batch
                 log.exception("the message writer failed on a batch of %d", len(batch))
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(RuntimeError("the message could not be written"))
             finally:
-                self._writing -= 1
                 for _ in batch:
                     self._queue.task_done()
 
