@@ -72,6 +72,21 @@ async def flood(client: DcsClient, sid: str, who: str, ledger: Ledger, stop: asy
             await asyncio.sleep(0.05)
 
 
+def start_flood(
+    customer: DcsClient, agent: DcsClient, sid: str, ledger: Ledger
+) -> tuple[asyncio.Event, list[asyncio.Task[None]]]:
+    """Both sides watched and flooding, SENDERS_PER_SIDE senders each, until the event is set."""
+    ledger.watch("customer", customer)
+    ledger.watch("agent", agent)
+    stop = asyncio.Event()
+    senders = [
+        asyncio.create_task(flood(client, sid, f"{side}{n}", ledger, stop))
+        for side, client in (("customer", customer), ("agent", agent))
+        for n in range(SENDERS_PER_SIDE)
+    ]
+    return stop, senders
+
+
 async def retry_unacked(client: DcsClient, sid: str, ledger: Ledger, prefix: str) -> None:
     """Send again what was not acked, with its client_id, as the widget does after a reload."""
     for client_id, text in list(ledger.sent.items()):
@@ -117,15 +132,8 @@ async def test_kill_9_mid_flood_then_restart_loses_nothing(
     await server.start()
     customer, agent, sid = await live_pair(server.url, mint)
     ledger = Ledger()
-    ledger.watch("customer", customer)
-    ledger.watch("agent", agent)
     try:
-        stop = asyncio.Event()
-        senders = [
-            asyncio.create_task(flood(client, sid, f"{side}{n}", ledger, stop))
-            for side, client in (("customer", customer), ("agent", agent))
-            for n in range(SENDERS_PER_SIDE)
-        ]
+        stop, senders = start_flood(customer, agent, sid, ledger)
         await wait_until(lambda: len(ledger.acked) >= 60)
         await server.kill()  # mid-flood: messages are in flight on both sides
         stop.set()
@@ -185,15 +193,8 @@ async def test_postgres_backends_terminated_mid_write_lose_nothing(
         base = str(server.make_url("")).rstrip("/")
         customer, agent, sid = await live_pair(base, mint)
         ledger = Ledger()
-        ledger.watch("customer", customer)
-        ledger.watch("agent", agent)
         try:
-            stop = asyncio.Event()
-            senders = [
-                asyncio.create_task(flood(client, sid, f"{side}{n}", ledger, stop))
-                for side, client in (("customer", customer), ("agent", agent))
-                for n in range(SENDERS_PER_SIDE)
-            ]
+            stop, senders = start_flood(customer, agent, sid, ledger)
             with caplog.at_level(logging.WARNING):
                 killed = await _terminate_backends(url.rsplit("/", 1)[1], rounds=12, stop=asyncio.Event())
                 await wait_until(lambda: len(ledger.acked) >= 100)
