@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dcs_sdk import DcsClient, Event, PageInfo, SigningKey
 from tests.integration.test_connection_limits import RawWebSocket, live_chat, send_many
-from tests.integration.test_durability import SENDERS_PER_SIDE, Ledger, flood, retry_unacked, wait_until
+from tests.integration.test_durability import Ledger, full_history, retry_unacked, start_flood, wait_until
 from tests.server_process import ServerProcess
 
 
@@ -49,14 +49,7 @@ async def test_sigterm_mid_flood_exits_at_once_and_loses_nothing(
         await agent.connect()
         await agent.accept(sid)
         ledger = Ledger()
-        ledger.watch("customer", customer)
-        ledger.watch("agent", agent)
-        stop = asyncio.Event()
-        senders = [
-            asyncio.create_task(flood(client, sid, f"{side}{n}", ledger, stop))
-            for side, client in (("customer", customer), ("agent", agent))
-            for n in range(SENDERS_PER_SIDE)
-        ]
+        stop, senders = start_flood(customer, agent, sid, ledger)
         await wait_until(lambda: len(ledger.acked) >= 80)
 
         marks: dict[str, float] = {}
@@ -84,7 +77,7 @@ async def test_sigterm_mid_flood_exits_at_once_and_loses_nothing(
         await asyncio.wait_for(asyncio.gather(*watchers), 15)  # python-socketio reconnects by itself
         # what the server stored before it stopped: acked to its sender and shown to the
         # other side (the in-flight writes finished, and their acks and relays went out)
-        stored = {m["client_id"]: m for m in await agent.history(sid) if m["client_id"] in ledger.sent}
+        stored = {m["client_id"]: m for m in await full_history(agent, sid) if m["client_id"] in ledger.sent}
         for client_id, message in stored.items():
             assert acked_at_exit.get(client_id) == message["seq"], f"{client_id} was stored but not acked"
             other = "agent" if client_id.startswith("customer") else "customer"
@@ -102,7 +95,7 @@ async def test_sigterm_mid_flood_exits_at_once_and_loses_nothing(
         # the senders send again what was not acked (same client_id), and the chat goes on
         await retry_unacked(customer, sid, ledger, "customer")
         await retry_unacked(agent, sid, ledger, "agent")
-        history = await agent.history(sid)
+        history = await full_history(agent, sid)
         ledger.check(history)
         seq = await customer.send(sid, "after the restart")
         pushed = await agent.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq)
