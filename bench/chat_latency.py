@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from processes import free_port, wait_up  # noqa: E402
+from relays import relay_source  # noqa: E402
 
 from dcs_sdk import AccessToken, DcsClient, Event, KeySet, SigningKey  # noqa: E402
 
@@ -43,56 +44,9 @@ RESULTS = ROOT / "bench" / "results"
 ISSUER, AUDIENCE = "bench", "dcs"
 AGENT_CAPACITY = 25
 
-BARE_RELAY = """
-import socketio
-from aiohttp import web
-sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[])
-app = web.Application()
-sio.attach(app)
-
-@sio.on("join")
-async def join(sid, room):
-    await sio.enter_room(sid, room)
-    return {"ok": True}
-
-@sio.on("msg")
-async def msg(sid, data):
-    await sio.emit("msg", data, room=data["room"], skip_sid=sid)
-    return {"ok": True}
-
-web.run_app(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), print=None)
-"""
-
-
+BARE_RELAY = relay_source()
 # The same relay, but each message is inserted and committed before it is relayed.
-DURABLE_RELAY = """
-import sqlite3, sys, time
-import socketio
-from aiohttp import web
-db = sqlite3.connect(sys.argv[2], isolation_level=None)
-for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
-    db.execute("PRAGMA " + pragma)
-db.execute("CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, room TEXT, text TEXT, ts REAL)")
-sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[])
-app = web.Application()
-sio.attach(app)
-
-@sio.on("join")
-async def join(sid, room):
-    await sio.enter_room(sid, room)
-    return {"ok": True}
-
-@sio.on("msg")
-async def msg(sid, data):
-    db.execute("BEGIN")
-    row = (data["room"], data["text"], time.time())
-    db.execute("INSERT INTO messages (room, text, ts) VALUES (?, ?, ?)", row)
-    db.execute("COMMIT")
-    await sio.emit("msg", data, room=data["room"], skip_sid=sid)
-    return {"ok": True}
-
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
-"""
+DURABLE_RELAY = relay_source(durable=True)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from chat_latency import cpu_seconds, percentile  # noqa: E402
 from processes import free_port, wait_up  # noqa: E402
+from relays import relay_source  # noqa: E402
 
 from dcs_sdk import KeySet, SigningKey  # noqa: E402
 
@@ -72,29 +73,7 @@ DCS_HOOKED = (
     + "import os, runpy\nrunpy.run_path(os.environ['SCALE_SERVER_HOOK'])\n"
     + "from signaling_server.__main__ import main\nmain()\n"
 )
-BARE_SERVER = (
-    NOFILE
-    + """
-import sys
-import socketio
-from aiohttp import web
-sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=[], ping_interval=10, ping_timeout=10)
-app = web.Application()
-sio.attach(app)
-
-@sio.on("join")
-async def join(sid, room):
-    await sio.enter_room(sid, room)
-    return {"ok": True}
-
-@sio.on("msg")
-async def msg(sid, data):
-    await sio.emit("msg", data, room=data["room"], skip_sid=sid)
-    return {"ok": True}
-
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
-"""
-)
+BARE_SERVER = relay_source(server_options="ping_interval=10, ping_timeout=10", prelude=NOFILE)
 
 
 def rss_kb(pid: int) -> int:
