@@ -107,7 +107,3 @@ class CachedStore:
     async def messages_after(self, session_id: str, after_seq: int = 0) -> list[MessageRecord]:
         await self.writer.drain(session_id)
         return await self.store.messages_after(session_id, after_seq)
-
-    async def message_by_client_id(self, session_id: str, client_id: str) -> MessageRecord | None:
-        await self.writer.drain(session_id)
-        return await self.store.message_by_client_id(session_id, client_id)
