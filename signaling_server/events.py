@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 from pydantic import ValidationError
+from socketio import packet as sio_packet
 
 from dcs_sdk.exceptions import ProtocolError, TokenError
 from dcs_sdk.protocol import (
@@ -101,7 +103,23 @@ class SioNotifier:
         self.sio = sio
 
     async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None:
-        await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
+        # socket.io's own room emit makes a task per recipient and waits for them all: a
+        # loop turn (and its backlog) before a relayed message is even queued. In one process
+        # the packet goes to each recipient's send queue directly; a cross-process manager
+        # (Redis) publishes through its broker, so it keeps socket.io's path.
+        if type(self.sio.manager) is not socketio.AsyncManager:
+            await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
+            return
+        recipients = [e for s, e in self.sio.manager.get_participants("/", room) if s != skip_sid]
+        if not recipients:
+            return
+        encoded = self.sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data]).encode()
+        if isinstance(encoded, list):  # binary attachments: several Engine.IO packets
+            await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
+            return
+        pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        for eio_sid in recipients:
+            await self.sio.eio.send_packet(eio_sid, pkt)
 
     async def enter_room(self, sid: str, room: str) -> None:
         await self.sio.enter_room(sid, room)

@@ -19,6 +19,7 @@ A long-polling POST body is read whole, however the network splits it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -60,15 +61,25 @@ class RefusedName:
         return f"RefusedName({self.name!r})"
 
 
+def _bounded_int(digits: str) -> int:
+    if len(digits) > 100:  # as Engine.IO's own JSON: int() of a huge literal is quadratic
+        raise ValueError("Integer is too large")
+    return int(digits)
+
+
 class _LenientJson:
     """Engine.IO's JSON (integers of at most 100 digits), except that text which does not
     parse becomes ``Undecodable`` instead of an exception that loses the packet's ack id."""
 
     dumps = staticmethod(engineio.json.dumps)
+    # One decoder for every packet: json.loads with a parse_int builds a new one per call.
+    _decoder = json.JSONDecoder(parse_int=_bounded_int)
 
     @staticmethod
     def loads(text: str, *args: Any, **kwargs: Any) -> Any:
         try:
+            if isinstance(text, str) and not args and not kwargs:
+                return _LenientJson._decoder.decode(text)
             return engineio.json.loads(text, *args, **kwargs)
         except RecursionError:
             return Undecodable("The payload is nested too deeply.")

@@ -35,16 +35,16 @@ SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "
 ALLOCATE = "UPDATE dcs_sessions SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
 
 
-def _row(m: MessageRecord) -> tuple[Any, ...]:
+def _row(m: MessageRecord, seq: int) -> tuple[Any, ...]:
     return (
         m.session_id,
-        m.seq,
+        seq,
         m.client_id,
         m.role.value,
         m.sender_id,
         m.sender_name,
         m.text,
-        json.dumps(list(m.suggestions)),
+        json.dumps(list(m.suggestions)) if m.suggestions else "[]",
         m.ts,
     )
 
@@ -56,16 +56,29 @@ class SqliteMessageSink:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dcs-sqlite-checkpoint")
         self._path = path
         self._conn: sqlite3.Connection | None = None
+        self._waiting: sqlite3.Connection | None = None
         self._checkpoint: asyncio.Future[None] | None = None
         self._last_checkpoint = 0.0
 
+    def _open(self, *pragmas: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        for pragma in (*SQLITE_PRAGMAS, *pragmas):
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
+
     def _connection(self) -> sqlite3.Connection:
+        """The loop thread's connection: it never waits for the file lock (busy_timeout=0),
+        and skips the foreign-key lookup per row, since the same transaction's seq
+        allocation has just found the session row (or raised SessionGone)."""
         if self._conn is None:
-            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            for pragma in (*SQLITE_PRAGMAS, "wal_autocheckpoint=0"):
-                conn.execute(f"PRAGMA {pragma}")
-            self._conn = conn
+            self._conn = self._open("wal_autocheckpoint=0", "busy_timeout=0", "foreign_keys=OFF")
         return self._conn
+
+    def _waiting_connection(self) -> sqlite3.Connection:
+        """The worker thread's connection, for a batch that found the lock taken: it waits."""
+        if self._waiting is None:
+            self._waiting = self._open("wal_autocheckpoint=0", "foreign_keys=OFF")
+        return self._waiting
 
     def _run_checkpoint(self) -> None:
         with sqlite3.connect(self._path, isolation_level=None) as conn:
@@ -82,8 +95,7 @@ class SqliteMessageSink:
         self._last_checkpoint = loop.time()
         self._checkpoint = loop.run_in_executor(self._executor, self._run_checkpoint)
 
-    def _write(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
-        conn = self._connection()
+    def _write(self, batch: Sequence[MessageRecord], conn: sqlite3.Connection) -> list[MessageRecord]:
         counts = Counter(m.session_id for m in batch)
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -93,16 +105,19 @@ class SqliteMessageSink:
                 if not rows:
                     raise SessionGone(sid)
                 last[sid] = int(rows[0][0]) - counts[sid]
-            stored = []
+            seqs = []
             for m in batch:
                 last[m.session_id] += 1
-                stored.append(replace(m, seq=last[m.session_id]))
-            conn.executemany(INSERT, [_row(m) for m in stored])
+                seqs.append(last[m.session_id])
+            if len(batch) == 1:
+                conn.execute(INSERT, _row(batch[0], seqs[0]))
+            else:
+                conn.executemany(INSERT, [_row(m, seq) for m, seq in zip(batch, seqs, strict=True)])
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        return stored
+        return [replace(m, seq=seq) for m, seq in zip(batch, seqs, strict=True)]
 
     async def write(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
         """One transaction for the batch, seqs allocated inside it: the stored messages.
@@ -110,10 +125,8 @@ class SqliteMessageSink:
         Raises (sqlite3.IntegrityError on a collision, SessionGone, UnicodeEncodeError for
         text SQLite cannot take) and stores nothing when any message fails.
         """
-        conn = self._connection()
-        conn.execute("PRAGMA busy_timeout=0")  # never wait for the file lock on the loop's thread
         try:
-            stored = self._write(batch)
+            stored = self._write(batch, self._connection())
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
@@ -125,13 +138,15 @@ class SqliteMessageSink:
         return stored
 
     def _write_waiting(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
-        self._connection().execute("PRAGMA busy_timeout=5000")
-        return self._write(batch)
+        return self._write(batch, self._waiting_connection())
 
     async def close(self) -> None:
         if self._checkpoint is not None:
             await asyncio.gather(self._checkpoint, return_exceptions=True)
         self._executor.shutdown(wait=True)
+        if self._waiting is not None:
+            self._waiting.close()
+            self._waiting = None
         if self._conn is not None:
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             self._conn.close()
