@@ -34,6 +34,8 @@ bench: deps build system-deps  ## run every benchmark; figures go to bench/resul
 	$(PY) bench/call_setup.py
 	$(PY) bench/cobrowse.py
 	$(PY) bench/scale.py
+	$(PY) bench/webhooks.py
+	$(PY) bench/supervisor.py
 
 build: $(WIDGET_OUT)  ## bundle the widget and the console with esbuild
 
@@ -52,10 +54,11 @@ $(STAMP_NODE): widget/package.json widget/package-lock.json
 $(WIDGET_OUT): $(STAMP_NODE) $(WIDGET_SRC)
 	cd widget && node build.mjs
 
-system-deps:  ## Debian's Chromium (browser tests) and coturn (TURN relay tests), installed when missing
-	@if ! test -x $(CHROMIUM) || ! command -v turnserver >/dev/null; then \
+system-deps:  ## Debian's Chromium (browser tests), coturn (TURN relay tests), HAProxy and Redis (several processes), installed when missing
+	@if ! test -x $(CHROMIUM) || ! command -v turnserver >/dev/null || ! command -v haproxy >/dev/null \
+	    || ! command -v redis-server >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium coturn; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium coturn haproxy redis-server; \
 	fi
 
 clean:  ## remove built assets, caches and the demo database (keeps the venv)

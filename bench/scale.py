@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 from chat_latency import cpu_seconds, percentile  # noqa: E402
 from processes import free_port, wait_up  # noqa: E402
 from relays import relay_source  # noqa: E402
+from scale_cluster import run_processes  # noqa: E402
+from scale_cluster import summary as cluster_summary  # noqa: E402
 
 from dcs_sdk import KeySet, SigningKey  # noqa: E402
 
@@ -492,6 +494,29 @@ async def bench_escalate(key: SigningKey, args: argparse.Namespace) -> dict[str,
     return out
 
 
+async def bench_cluster(key: SigningKey, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The journey load through HAProxy on each of --processes DCS processes (scale_cluster.py)."""
+    runs = []
+    env = {
+        **os.environ,
+        "DCS_ISSUER": ISSUER,
+        "DCS_AUDIENCE": AUDIENCE,
+        "DCS_LOG_LEVEL": "WARNING",
+        "DCS_RATE_BURST": "100000",
+        "DCS_RATE_PER_S": "100000",
+    }
+    keys = Path(tempfile.mkdtemp(prefix="dcs-scale-keys-")) / "jwks.json"
+    keys.write_text(json.dumps(KeySet([key.public()]).to_jwks()))
+    env["DCS_PUBLIC_KEYS_FILE"] = str(keys)
+    for count in sorted(int(n) for n in str(args.processes).split(",") if n.strip()):
+        log(f"--- dcs on {count} process(es) behind haproxy")
+        run = await run_processes(count, key, args, WorkerProc, env, DCS_SERVER, ROOT)
+        log(f"{count} process(es): {run}")
+        runs.append(run)
+    log(cluster_summary(runs))
+    return runs
+
+
 def rtt_args(args: argparse.Namespace, tag: str) -> dict[str, Any]:
     return {"duration_s": args.rtt_seconds, "interval_s": args.rtt_interval, "tag": tag}
 
@@ -611,6 +636,13 @@ async def main() -> None:
     parser.add_argument("--escalate-reps", type=int, default=20)
     parser.add_argument("--step-timeout", type=float, default=150.0, help="bound on one step's ramp")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds of quiet after each ramp")
+    parser.add_argument(
+        "--processes", default="1,2,3", help="DCS processes behind HAProxy for the journey load ('' skips)"
+    )
+    parser.add_argument("--cluster-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--cluster-interval", type=float, default=0.1, help="seconds between a pair's messages (cluster)"
+    )
     parser.add_argument("--only", choices=["dcs", "bare"], help="run one server only (development)")
     parser.add_argument("--table", action="store_true", help="print the table of bench/results/scale.json")
     args = parser.parse_args()
@@ -630,6 +662,8 @@ async def main() -> None:
             runs[kind] = await bench_server(kind, key, args)
     if args.only in (None, "dcs") and args.waiting:
         runs["dcs"]["escalate"] = await bench_escalate(key, args)
+    if args.only in (None, "dcs") and args.processes:
+        runs.setdefault("dcs", {})["cluster"] = await bench_cluster(key, args)
     result: dict[str, Any] = {
         "args": vars(args),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},

@@ -25,6 +25,7 @@ import socketio
 
 from .exceptions import DcsError, ProtocolError
 from .protocol import Event, PageInfo, Presence
+from .queue_view import QueueView
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,17 @@ PUSHED = (
     Event.SESSION_STATE,
     Event.CHAT_MESSAGE,
     Event.CHAT_TYPING,
+    Event.CHAT_READ,
     Event.QUEUE_SNAPSHOT,
+    Event.QUEUE_CHANGES,
     Event.AGENT_STATE,
     Event.SESSION_HANDOFF,
     Event.SESSION_REVOKED,
+    Event.TRANSFER_STATE,
+    Event.STAFF_NOTE,
+    Event.AGENT_SIGNED_OUT,
+    Event.WALL_SNAPSHOT,
+    Event.WALL_CHANGES,
     Event.CALL_STATE,
     Event.RTC_SIGNAL,
     Event.COBROWSE_STATE,
@@ -82,6 +90,12 @@ class DcsClient:
         self.sio.on("connect_error", self._on_connect_error)
         self._unanswered: set[asyncio.Future[Any]] = set()
         self.sio.on("disconnect", self._on_disconnect)
+        # an agent's queue: the snapshot's first page with every change applied since
+        self.queue = QueueView()
+        self._queue_moved = asyncio.Event()
+        self._queue_seen = False
+        self.on(Event.QUEUE_SNAPSHOT, self._queue_update(self.queue.snapshot))
+        self.on(Event.QUEUE_CHANGES, self._queue_update(self.queue.changes))
 
     # connection
 
@@ -230,11 +244,20 @@ class DcsClient:
         ack = await self.request(Event.SESSION_END, {"session_id": session_id})
         return dict(ack["session"])
 
-    async def wrap_up(self, session_id: str, notes: str = "") -> None:
-        await self.request(Event.SESSION_WRAP_UP, {"session_id": session_id, "notes": notes})
+    async def wrap_up(self, session_id: str, notes: str = "", disposition: str = "") -> None:
+        """Close a session in wrap-up; ``disposition``: one of the server's configured codes."""
+        payload = {"session_id": session_id, "notes": notes}
+        if disposition:
+            payload["disposition"] = disposition
+        await self.request(Event.SESSION_WRAP_UP, payload)
 
-    async def transfer(self, session_id: str, queue: str, note: str = "") -> None:
-        await self.request(Event.SESSION_TRANSFER, {"session_id": session_id, "queue": queue, "note": note})
+    async def transfer(
+        self, session_id: str, queue: str | None = None, note: str = "", *, agent_id: str | None = None
+    ) -> dict[str, Any]:
+        """To a queue, or (``agent_id``) warm to a named agent: the ack's ``transfer`` then
+        says it waits for their answer (``transfer.state`` pushes follow)."""
+        target = {"queue": queue} if agent_id is None else {"agent_id": agent_id}
+        return await self.request(Event.SESSION_TRANSFER, {"session_id": session_id, **target, "note": note})
 
     async def signout(self) -> dict[str, Any]:
         """Leave: held live sessions go back to the front of their queue, wrap-ups close.
@@ -284,6 +307,31 @@ class DcsClient:
                 await self._arrived.wait()
 
         return await asyncio.wait_for(scan(), timeout)
+
+    def _queue_update(self, apply: Callable[[dict[str, Any]], None]) -> Handler:
+        def handle(data: dict[str, Any]) -> None:
+            apply(data)
+            self._queue_seen = True
+            self._queue_moved.set()
+
+        return handle
+
+    async def wait_queue(
+        self,
+        predicate: Callable[[list[dict[str, Any]]], bool] | None = None,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> list[dict[str, Any]]:
+        """The agent's queue page (queue.snapshot + queue.changes) once ``predicate`` holds
+        for it (at once if it holds now; without one: once the first snapshot came)."""
+
+        async def until() -> list[dict[str, Any]]:
+            while True:
+                if self._queue_seen and (predicate is None or predicate(self.queue.sessions)):
+                    return list(self.queue.sessions)
+                self._queue_moved.clear()
+                await self._queue_moved.wait()
+
+        return await asyncio.wait_for(until(), timeout)
 
     def drain(self, event: str) -> list[dict[str, Any]]:
         """Everything of ``event`` that arrived and was not consumed yet."""

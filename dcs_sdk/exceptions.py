@@ -3,7 +3,8 @@
 DcsError
 ├── ConfigError      a setting, key file or plug-in that cannot be used
 ├── TokenError       a token that cannot be minted or does not verify (has a code)
-└── ProtocolError    the server refused an event (has the wire error code)
+├── ProtocolError    the server refused an event (has the wire error code)
+└── ApiError         the REST API answered with an error (has its code and HTTP status)
 """
 
 from __future__ import annotations
@@ -30,3 +31,12 @@ class TokenError(_CodedError):
 
 class ProtocolError(_CodedError):
     """The server answered an event with an error; ``code`` and ``message`` come from it."""
+
+
+class ApiError(_CodedError):
+    """The REST API answered with an error: ``status`` (HTTP), ``code`` and ``message``."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(code, message)
+        self.status = status
+        self.retry_after = retry_after

@@ -59,14 +59,33 @@ class Event(StrEnum):
     PAGE_VIEW = "page.view"  # the customer is on a new page
     CSAT_SUBMIT = "csat.submit"  # rating after the session ended
     HISTORY_FETCH = "history.fetch"  # everything after a sequence number
+    CHAT_READ = "chat.read"  # customer or agent: read up to a seq (pushed to the session too)
+    ATTACHMENT_LINK = "attachment.link"  # a signed, expiring URL of a file sent in the session
+    # staff -> server: past conversations (agents: queues they serve; supervisors: theirs)
+    HISTORY_SEARCH = "history.search"  # sessions by text, customer, agent, date
+    HISTORY_CUSTOMER = "history.customer"  # the customer's other conversations
+    HISTORY_TRANSCRIPT = "history.transcript"  # one past session's transcript
     # agent -> server
     AGENT_PRESENCE = "agent.presence"  # available / away
     AGENT_SIGNOUT = "agent.signout"  # leaving: held sessions go back to the front of their queue
     SESSION_ACCEPT = "session.accept"  # take a queued session
     SESSION_END = "session.end"  # live -> wrap_up
     SESSION_WRAP_UP = "session.wrap_up"  # wrap_up -> ended, with notes
-    SESSION_TRANSFER = "session.transfer"  # live -> queued (another queue), history kept
+    SESSION_TRANSFER = "session.transfer"  # to a queue (live -> queued) or, warm, to a named agent
+    TRANSFER_ANSWER = "transfer.answer"  # the receiving agent accepts or declines a warm transfer
+    TRANSFER_CONSULT = "transfer.consult"  # agent <-> agent note about a pending transfer
+    TRANSFER_CANCEL = "transfer.cancel"  # the sending agent takes a pending transfer back
+    TRANSFER_TARGETS = "transfer.targets"  # who and where a live session can be transferred to
     SESSION_CLOSE = "session.close"  # customer closes the conversation themselves
+    # supervisor -> server (docs/protocol.md, "Supervisors": rights checked per queue)
+    SUPERVISOR_WALL = "supervisor.wall"  # the wall as it is now (also pushed on connect)
+    SUPERVISOR_OBSERVE = "supervisor.observe"  # read-only: transcript and live messages
+    SUPERVISOR_WHISPER = "supervisor.whisper"  # a note only the agent sees
+    SUPERVISOR_BARGE = "supervisor.barge"  # join the chat visibly
+    SUPERVISOR_LEAVE = "supervisor.leave"  # stop observing / leave the chat
+    SUPERVISOR_MOVE = "supervisor.move"  # a queued session to another queue, or to the front
+    SUPERVISOR_REASSIGN = "supervisor.reassign"  # a live session to another agent or queue
+    SUPERVISOR_AGENT = "supervisor.agent"  # set an agent away, or sign them out
     # calls (either participant of a live session)
     RTC_CONFIG = "rtc.config"  # ICE servers (STUN, TURN with REST credentials) for this session
     CALL_INVITE = "call.invite"  # start ringing the other side
@@ -83,10 +102,16 @@ class Event(StrEnum):
     # server -> client
     SESSION_STATE = "session.state"  # the session's state, queue position, agent
     CHAT_MESSAGE = "chat.message"  # a sequenced message
-    QUEUE_SNAPSHOT = "queue.snapshot"  # agents: the waiting sessions they may take
+    QUEUE_SNAPSHOT = "queue.snapshot"  # agents: the first page of what they may take, and the total
+    QUEUE_CHANGES = "queue.changes"  # agents: what changed in that page since (add/remove/update)
     AGENT_STATE = "agent.state"  # agents: own presence, capacity and sessions
     SESSION_HANDOFF = "session.handoff"  # agents: full context of a session they hold
     SESSION_REVOKED = "session.revoked"  # agents: a session left them (transfer, taken)
+    TRANSFER_STATE = "transfer.state"  # agents: a warm transfer offered, accepted, declined...
+    STAFF_NOTE = "staff.note"  # staff only: a whisper, a consult line, a transfer note
+    AGENT_SIGNED_OUT = "agent.signed_out"  # agents: a supervisor signed this agent out
+    WALL_SNAPSHOT = "wall.snapshot"  # supervisors: every row of their wall
+    WALL_CHANGES = "wall.changes"  # supervisors: the rows that changed since
     CALL_STATE = "call.state"  # the call's state, pushed to both sides
     COBROWSE_STATE = "cobrowse.state"  # the co-browse's state, pushed to both sides
     ERROR = "error"  # an event without ack failed
@@ -108,6 +133,7 @@ class ErrorCode(StrEnum):
     ALREADY_TAKEN = "already_taken"
     AT_CAPACITY = "at_capacity"
     RATE_LIMITED = "rate_limited"
+    UNSUPPORTED_TYPE = "unsupported_type"  # an upload whose bytes are not an allowed type
     INTERNAL = "internal"
 
 
@@ -237,10 +263,38 @@ class SessionStart(Payload):
     after_seq: Seq = 0
 
 
+AttachmentId = Annotated[str, StringConstraints(pattern=r"^att_[A-Za-z0-9_-]{8,40}$")]
+
+
 class ChatSend(Payload):
     session_id: SessionId
     client_id: ClientId
     text: ChatText
+    # a file uploaded to this session (POST /attachments) that this message carries
+    attachment_id: AttachmentId | None = None
+
+
+class ChatRead(Payload):
+    session_id: SessionId
+    seq: Seq
+
+
+class AttachmentLink(Payload):
+    session_id: SessionId
+    attachment_id: AttachmentId
+
+
+class HistorySearch(Payload):
+    """Past sessions matching every filter given (all optional); newest first, paged by
+    ``before`` (the ``created_at`` of the last row of the previous page, ms)."""
+
+    text: ShortText = ""
+    customer: ShortText = ""
+    agent: ShortText = ""
+    since: Annotated[int, Field(ge=0)] | None = None  # created at or after (epoch ms)
+    until: Annotated[int, Field(ge=0)] | None = None  # created before (epoch ms)
+    before: Annotated[int, Field(ge=0)] | None = None
+    limit: Annotated[int, Field(ge=1, le=50)] = 20
 
 
 class ChatTyping(Payload):
@@ -295,12 +349,67 @@ class SessionRef(Payload):
 class SessionWrapUp(Payload):
     session_id: SessionId
     notes: LongText = ""
+    # one of the server's configured disposition codes (required when any are configured)
+    disposition: Annotated[str, StringConstraints(max_length=40)] = ""
+
+
+AgentId = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_clean_line)]
+TransferId = Annotated[str, StringConstraints(pattern=r"^tr_[A-Za-z0-9_-]{8,40}$")]
 
 
 class SessionTransfer(Payload):
+    """To a queue (``queue``), or warm to a named agent (``agent_id``): exactly one."""
+
     session_id: SessionId
-    queue: QueueName
+    queue: QueueName | None = None
+    agent_id: AgentId | None = None
     note: ShortText = ""
+
+
+class TransferAnswer(Payload):
+    transfer_id: TransferId
+    accept: bool
+    message: ShortText = ""
+
+
+class TransferConsult(Payload):
+    transfer_id: TransferId
+    text: ChatText
+
+
+class TransferRef(Payload):
+    transfer_id: TransferId
+
+
+class SupervisorWall(Payload):
+    """Asks for the whole wall again (a console that lost track); carries nothing."""
+
+
+class StaffNoteSend(Payload):
+    session_id: SessionId
+    text: ChatText
+
+
+class SupervisorMove(Payload):
+    """A queued session: to ``queue``, and/or to the front of its queue (``front``)."""
+
+    session_id: SessionId
+    queue: QueueName | None = None
+    front: bool = False
+
+
+class SupervisorReassign(Payload):
+    """A live session: to ``agent_id`` (who serves its queue and has room) or ``queue``."""
+
+    session_id: SessionId
+    agent_id: AgentId | None = None
+    queue: QueueName | None = None
+    note: ShortText = ""
+
+
+class SupervisorAgent(Payload):
+    agent_id: AgentId
+    action: Literal["away", "sign_out"]
 
 
 CallId = Annotated[str, StringConstraints(pattern=r"^call_[A-Za-z0-9_-]{8,40}$")]
@@ -404,13 +513,30 @@ INBOUND: Final[dict[Event, type[Payload]]] = {
     Event.PAGE_VIEW: PageView,
     Event.CSAT_SUBMIT: CsatSubmit,
     Event.HISTORY_FETCH: HistoryFetch,
+    Event.CHAT_READ: ChatRead,
+    Event.ATTACHMENT_LINK: AttachmentLink,
+    Event.HISTORY_SEARCH: HistorySearch,
+    Event.HISTORY_CUSTOMER: SessionRef,
+    Event.HISTORY_TRANSCRIPT: SessionRef,
     Event.AGENT_PRESENCE: AgentPresence,
     Event.AGENT_SIGNOUT: AgentSignout,
     Event.SESSION_ACCEPT: SessionRef,
     Event.SESSION_END: SessionRef,
     Event.SESSION_WRAP_UP: SessionWrapUp,
     Event.SESSION_TRANSFER: SessionTransfer,
+    Event.TRANSFER_ANSWER: TransferAnswer,
+    Event.TRANSFER_CONSULT: TransferConsult,
+    Event.TRANSFER_CANCEL: TransferRef,
+    Event.TRANSFER_TARGETS: SessionRef,
     Event.SESSION_CLOSE: SessionRef,
+    Event.SUPERVISOR_WALL: SupervisorWall,
+    Event.SUPERVISOR_OBSERVE: SessionRef,
+    Event.SUPERVISOR_WHISPER: StaffNoteSend,
+    Event.SUPERVISOR_BARGE: SessionRef,
+    Event.SUPERVISOR_LEAVE: SessionRef,
+    Event.SUPERVISOR_MOVE: SupervisorMove,
+    Event.SUPERVISOR_REASSIGN: SupervisorReassign,
+    Event.SUPERVISOR_AGENT: SupervisorAgent,
     Event.RTC_CONFIG: RtcConfig,
     Event.CALL_INVITE: CallInvite,
     Event.CALL_ANSWER: CallAnswer,
@@ -434,13 +560,36 @@ ALLOWED_ROLES: Final[dict[Event, frozenset[Role]]] = {
     Event.PAGE_VIEW: frozenset({Role.CUSTOMER}),
     Event.CSAT_SUBMIT: frozenset({Role.CUSTOMER}),
     Event.HISTORY_FETCH: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
-    Event.AGENT_PRESENCE: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.CHAT_READ: frozenset({Role.CUSTOMER, Role.AGENT}),
+    Event.ATTACHMENT_LINK: frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR}),
+    Event.HISTORY_SEARCH: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.HISTORY_CUSTOMER: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.HISTORY_TRANSCRIPT: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.AGENT_PRESENCE: frozenset({Role.AGENT}),
+    # a supervisor's console sends it on sign-out too (a supervisor holds no sessions)
     Event.AGENT_SIGNOUT: frozenset({Role.AGENT, Role.SUPERVISOR}),
-    Event.SESSION_ACCEPT: frozenset({Role.AGENT, Role.SUPERVISOR}),
-    Event.SESSION_END: frozenset({Role.AGENT, Role.SUPERVISOR}),
-    Event.SESSION_WRAP_UP: frozenset({Role.AGENT, Role.SUPERVISOR}),
-    Event.SESSION_TRANSFER: frozenset({Role.AGENT, Role.SUPERVISOR}),
+    Event.SESSION_ACCEPT: frozenset({Role.AGENT}),
+    Event.SESSION_END: frozenset({Role.AGENT}),
+    Event.SESSION_WRAP_UP: frozenset({Role.AGENT}),
+    Event.SESSION_TRANSFER: frozenset({Role.AGENT}),
+    Event.TRANSFER_ANSWER: frozenset({Role.AGENT}),
+    Event.TRANSFER_CONSULT: frozenset({Role.AGENT}),
+    Event.TRANSFER_CANCEL: frozenset({Role.AGENT}),
+    Event.TRANSFER_TARGETS: frozenset({Role.AGENT}),
     Event.SESSION_CLOSE: frozenset({Role.CUSTOMER}),
+    **{
+        e: frozenset({Role.SUPERVISOR})
+        for e in (
+            Event.SUPERVISOR_WALL,
+            Event.SUPERVISOR_OBSERVE,
+            Event.SUPERVISOR_WHISPER,
+            Event.SUPERVISOR_BARGE,
+            Event.SUPERVISOR_LEAVE,
+            Event.SUPERVISOR_MOVE,
+            Event.SUPERVISOR_REASSIGN,
+            Event.SUPERVISOR_AGENT,
+        )
+    },
     **{
         e: frozenset({Role.CUSTOMER, Role.AGENT})
         for e in (

@@ -43,6 +43,23 @@ DEFAULT_AGENT_CAPACITY: Final = 3
 MAX_SUB_CHARS: Final = 128
 MAX_SKILLS: Final = 100
 
+# What a service token (server to server, the REST API) may be granted; each API endpoint
+# names the one scope it needs (docs/api.md).
+SCOPES: Final = frozenset(
+    {
+        "sessions:read",
+        "sessions:write",
+        "reports:read",
+        "customers:export",
+        "customers:erase",
+        "audit:read",
+    }
+)
+# What a supervisor's own token may do on the REST API (the console's Reports view).
+SUPERVISOR_SCOPES: Final = frozenset({"sessions:read", "sessions:write", "reports:read", "audit:read"})
+# Who may open a socket.io connection; a service token is for the REST API only.
+CONNECTING_ROLES: Final = frozenset({Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR})
+
 
 @dataclass(frozen=True)
 class PublicKey:
@@ -149,6 +166,8 @@ class Claims:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     skills: tuple[str, ...] = ()
     max_sessions: int = DEFAULT_AGENT_CAPACITY
+    # A service token's grants (SCOPES); empty for every other role.
+    scopes: frozenset[str] = frozenset()
 
     def serves(self, queue: str) -> bool:
         """Whether an agent with these claims takes sessions from ``queue``."""
@@ -182,8 +201,13 @@ class AccessToken:
     ) -> AccessToken:
         return replace(self, role=Role.AGENT, extra={"skills": list(skills), "max_sessions": max_sessions})
 
-    def as_supervisor(self) -> AccessToken:
-        return replace(self, role=Role.SUPERVISOR, extra={"skills": ["*"]})
+    def as_supervisor(self, *, queues: Iterable[str] = ("*",)) -> AccessToken:
+        """A supervisor overseeing ``queues`` (their ``skills`` claim; ``"*"`` = all)."""
+        return replace(self, role=Role.SUPERVISOR, extra={"skills": list(queues)})
+
+    def as_service(self, *, scopes: Iterable[str]) -> AccessToken:
+        """A server-to-server token for the REST API, granted ``scopes`` (see SCOPES)."""
+        return replace(self, role=Role.SERVICE, extra={"scopes": sorted(set(scopes))})
 
     def to_jwt(self) -> str:
         if not self.sub:
@@ -205,7 +229,8 @@ class AccessToken:
             "name": self.name,
             **self.extra,
         }
-        _claims_from(claims)  # refuse at minting what every server would refuse on connect
+        # refuse at minting what every server would refuse
+        _claims_from(claims, frozenset(Role))
         return jwt.encode(
             claims, self.signing_key.key, algorithm=ALGORITHM, headers={"kid": self.signing_key.kid}
         )
@@ -243,7 +268,8 @@ class TokenVerifier:
             raise TokenError(ErrorCode.TOKEN_INVALID, "The token header has no key id (kid).")
         return kid
 
-    def verify(self, token: str) -> Claims:
+    def verify(self, token: str, *, roles: Iterable[Role] = CONNECTING_ROLES) -> Claims:
+        """The token's claims if it verifies and names one of ``roles``, else TokenError."""
         if not isinstance(token, str) or not token:
             raise TokenError(ErrorCode.TOKEN_MISSING, "No token was given.")
         check_token_size(token)
@@ -269,7 +295,7 @@ class TokenVerifier:
             raise TokenError(ErrorCode.TOKEN_INVALID, "The token comes from an untrusted issuer.") from exc
         except jwt.PyJWTError as exc:
             raise TokenError(ErrorCode.TOKEN_INVALID, f"The token did not verify: {exc}.") from exc
-        return _claims_from(raw)
+        return _claims_from(raw, frozenset(roles))
 
 
 def check_token_size(token: str) -> None:
@@ -325,13 +351,28 @@ def _check_attrs(attrs: Any) -> dict[str, Any]:
     return attrs
 
 
-def _claims_from(raw: Mapping[str, Any]) -> Claims:
+def _check_scopes(role: Role, scopes: Any) -> frozenset[str]:
+    if role is not Role.SERVICE:
+        return frozenset()
+    if not isinstance(scopes, list) or not scopes:
+        raise _invalid("A service token's scopes must be a non-empty list; see dcs_sdk.tokens.SCOPES.")
+    unknown = sorted(str(s) for s in scopes if s not in SCOPES)
+    if unknown:
+        raise _invalid(f"Unknown scope {unknown[0]!r}; the scopes are {', '.join(sorted(SCOPES))}.")
+    return frozenset(scopes)
+
+
+def _claims_from(raw: Mapping[str, Any], roles: frozenset[Role]) -> Claims:
     try:
         role = Role(str(raw.get("role")))
     except ValueError as exc:
         raise TokenError(ErrorCode.TOKEN_INVALID, "The token names no valid role.") from exc
-    if role not in (Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR):
+    if role not in (Role.CUSTOMER, Role.AGENT, Role.SUPERVISOR, Role.SERVICE):
         raise TokenError(ErrorCode.TOKEN_INVALID, f"Role {role.value!r} cannot connect.")
+    if role not in roles:
+        if role is Role.SERVICE:
+            raise TokenError(ErrorCode.TOKEN_INVALID, "A service token is for the REST API only.")
+        raise TokenError(ErrorCode.TOKEN_INVALID, f"A {role.value} token cannot be used here.")
     # PyJWT reads "exp": "1999999999" as a number; the token format says numbers.
     for claim in ("exp", "iat", "nbf"):
         if claim in raw and not _is_number(raw[claim]):
@@ -356,6 +397,7 @@ def _claims_from(raw: Mapping[str, Any]) -> Claims:
         attributes=attrs,
         skills=tuple(skills),
         max_sessions=max(1, min(max_sessions, 50)),
+        scopes=_check_scopes(role, raw.get("scopes")),
     )
 
 

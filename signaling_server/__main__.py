@@ -13,6 +13,7 @@ from dcs_sdk.exceptions import ConfigError
 from .app import create_app
 from .config import load_config
 from .gc_tuning import tune_for_server
+from .logs import banner
 
 # aiohttp waits this long for request handlers still running after the shutdown hook, then
 # as long again for their cancellation (its default is 60 s).
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(config)
     except ConfigError as exc:
         sys.exit(f"dcs-server: {exc}")
-    print(f"DCS server on http://{config.host}:{config.port}  (agent console: /console)", flush=True)
+    started = f"DCS server on http://{config.host}:{config.port}  (agent console: /console)"
+    print(banner(started, config.log_format), flush=True)
     # One access-log line per socket.io poll drowns everything else; keep it for DEBUG.
     access_log = logging.getLogger("aiohttp.access") if config.log_level.upper() == "DEBUG" else None
     # SIGTERM/SIGINT: the app's on_shutdown hook (lifecycle.py) finishes in-flight events and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -12,26 +13,53 @@ import socketio
 from aiohttp import web
 
 from dcs_sdk.assistant import Assistant, load_assistant
-from dcs_sdk.protocol import MAX_TRANSPORT_BYTES
+from dcs_sdk.protocol import MAX_TRANSPORT_BYTES, Event
 from dcs_sdk.tokens import SigningKey
 
+from .api import add_api
 from .assets import add_asset_routes
+from .attachments import ATTACHMENTS, add_attachment_routes, build_attachments
 from .auth import Authenticator, build_authenticator, ensure_demo_key
 from .availability import Availability, OpeningHours
+from .cluster import Cluster
+from .cluster import client_manager as cluster_manager
 from .cobrowse import CobrowseService
 from .config import Config
 from .csp import console_csp
 from .departures import Departures
 from .events import EventGateway, SioNotifier
 from .followups import Followups
+from .history import History
 from .lifecycle import GracefulShutdown
 from .limits import ConnectionGuard, handler_args
+from .logs import configure_logging
+from .metrics import (
+    EventObserver,
+    LiveCollector,
+    Metrics,
+    ObservingNotifier,
+    SessionMetrics,
+    admin_site,
+    metrics_handler,
+    require_token,
+)
+from .receipts import Receipts
+from .reports.rollup import rollup_job
+from .retention import retention_job
+from .rooms import IndexedAsyncManager
 from .routing import Router
 from .sessions import SessionService
 from .signaling import SignalingService
 from .store import Store
+from .store.audit import AuditLog
 from .store.cached import CachedStore
+from .store.staff_notes import StaffNotes
+from .supervisor import SupervisorDesk, Wall
+from .transcript_lines import TranscriptLines
+from .transfers import Transfers
 from .transport import DcsServer
+from .webhooks import WEBHOOKS, Webhooks, admin_routes, parse_endpoints
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +72,8 @@ STORE = web.AppKey("store", Store)
 DEMO_KEY = web.AppKey("demo_key", SigningKey)
 # What the console's sign-in offers (demo agents); set by signaling_server.demo.
 CONSOLE_SETTINGS = web.AppKey("console_settings", dict[str, Any])
+METRICS = web.AppKey("metrics", Metrics)
+WORKSPACE = web.AppKey("workspace", Workspace)
 
 # The console's Content-Security-Policy (csp.py): scripts from its own origin only; the
 # co-browse replay may load the customers' sites' images, fonts and stylesheets.
@@ -51,16 +81,16 @@ CONSOLE_SETTINGS = web.AppKey("console_settings", dict[str, Any])
 
 def create_app(config: Config, *, assistant: Assistant | None = None) -> web.Application:
     """A ready aiohttp app; the store opens and the router is rebuilt when the app starts."""
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(config.log_level, config.log_format)
+    parse_endpoints(config.webhooks)  # a wrong webhook setting stops the start, saying which
     hours = OpeningHours.from_config(config.opening_hours, config.opening_hours_timezone)
     if config.data_dir:
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
     app = web.Application(client_max_size=64 * 1024, handler_args=handler_args(config))
     app[CONFIG] = config
     app[CONSOLE_SETTINGS] = {"demo": False, "demo_agents": [], "demo_token_url": ""}
+    # dispositions and canned responses: a wrong setting stops the start, saying which
+    app[WORKSPACE] = Workspace.from_config(config.dispositions, config.canned_responses)
     demo_key = ensure_demo_key(config.data_dir) if config.demo else None
     if demo_key is not None:
         app[DEMO_KEY] = demo_key
@@ -69,6 +99,9 @@ def create_app(config: Config, *, assistant: Assistant | None = None) -> web.App
     # with an ack id is answered (transport.py).
     sio = DcsServer(
         async_mode="aiohttp",
+        # rooms indexed by socket: a disconnect leaves its own rooms, not a scan of all
+        # (rooms.py); across processes through Redis when redis_url is set (cluster/)
+        client_manager=cluster_manager(config) if config.redis_url else IndexedAsyncManager(),
         # Origins are checked in auth.py with a clear error; let every handshake reach it.
         cors_allowed_origins="*" if config.allowed_origins else [],
         # Well above the 16 KiB event limit, so an oversized event is answered with
@@ -84,8 +117,30 @@ def create_app(config: Config, *, assistant: Assistant | None = None) -> web.App
     guard = ConnectionGuard(sio, config)
     guard.install(app)
     GracefulShutdown(sio, guard, grace_s=config.shutdown_grace_s).install(app)
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(_lifecycle(config, assistant, authenticator, hours))
+    if config.metrics_port:  # the admin listener: metrics, webhook delivery log and re-send
+        routes = [("GET", "/metrics", metrics_handler(app[METRICS])), *admin_routes(app)]
+        app.cleanup_ctx.append(
+            admin_site(config.metrics_host, config.metrics_port, config.metrics_token, routes)
+        )
+    if config.metrics_token:
+        app.router.add_get("/metrics", require_token(config.metrics_token, metrics_handler(app[METRICS])))
     _add_routes(app)
+    # attachments: upload, signed download, the sweep (attachments/); after the lifecycle
+    add_attachment_routes(app, config)
+    # the REST API (api/) and the retention job (retention.py) use the store once it is open
+    add_api(app, config, authenticator, store=lambda: app[STORE], service=lambda: app[SERVICE])
+    app.cleanup_ctx.append(rollup_job(config.report_rollup_interval_s, lambda: app[STORE]))
+    if config.retention_days > 0:
+        app.cleanup_ctx.append(
+            retention_job(
+                config.retention_days,
+                config.retention_interval_s,
+                lambda: app[STORE],
+                lambda: app[SERVICE].store if SERVICE in app else None,
+            )
+        )
     if demo_key is not None:
         from .demo import add_demo_routes
 
@@ -98,6 +153,15 @@ def _lifecycle(
 ) -> Any:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store = await Store.open(config.resolved_database_url)
+        # metrics and webhooks listen to the store's changes (store/changes.py)
+        metrics = app[METRICS]
+        session_metrics = SessionMetrics(metrics)
+        await session_metrics.load(store.engine)
+        store.changes.listeners.append(session_metrics)
+        # several processes: each counts its own changes, so the state counts are re-read
+        resync = asyncio.create_task(session_metrics.resync(store.engine, 30.0)) if config.redis_url else None
+        store.changes.timer = metrics.time_store_write
+        webhooks = app[WEBHOOKS] = Webhooks.from_config(store, config, metrics)
         bot = assistant or load_assistant(config.assistant, config.assistant_options)
         cached = CachedStore(store)
         router = Router()
@@ -110,15 +174,26 @@ def _lifecycle(
             default_queue=config.default_queue,
             availability=availability,
         )
-        signaling = SignalingService(cached, SioNotifier(app[SIO]), config)
-        cobrowse = CobrowseService(cached, SioNotifier(app[SIO]))
+        # calls and co-browse push every change of theirs: counted on the way (metrics/)
+        observed = ObservingNotifier(
+            SioNotifier(app[SIO]), metrics, relay_only=config.ice_transport_policy == "relay"
+        )
+        signaling = SignalingService(cached, observed, config)
+        cobrowse = CobrowseService(cached, observed)
         service.companions.update(call=signaling, cobrowse=cobrowse)
+        signaling.lines = cobrowse.lines = TranscriptLines(service)
+        service.workspace = app[WORKSPACE]
         await service.restore()
         departures = Departures(service, grace_s=config.agent_grace_s)
+        # several processes: queue, seats and cache kept in step through Redis (cluster/)
+        cluster = Cluster(config, service, departures, app[SIO]) if config.redis_url else None
+        if cluster is not None:
+            cluster.share_companions(signaling, cobrowse)
+            await cluster.start()
         await departures.restore()
         if authenticator.jwks is not None:
             await authenticator.jwks.refresh(force=True)
-        EventGateway(
+        gateway = EventGateway(
             app[SIO],
             service,
             signaling,
@@ -129,14 +204,51 @@ def _lifecycle(
             rate_burst=config.rate_burst,
             rate_per_s=config.rate_per_s,
         )
+        # transfers and the supervisor floor (transfers.py, supervisor/), audited
+        service.audit = AuditLog(store.engine)
+        notes = StaffNotes(store.engine)
+        transfers = Transfers(service, notes, timeout_s=config.transfer_timeout_s)
+        wall = Wall(service, SioNotifier(app[SIO]), service_level_s=config.service_level_s)
+        desk = SupervisorDesk(service, wall, notes, transfers, departures)
+        gateway.handlers.update({**transfers.handlers(), **desk.handlers()})
+        # files in the chat, read receipts, past conversations (attachments/, receipts.py, history.py)
+        attachments = app[ATTACHMENTS] = build_attachments(config, service, authenticator)
+        receipts = Receipts(service)
+        receipts.install()
+        gateway.handlers.update(
+            {
+                Event.ATTACHMENT_LINK: attachments.link,
+                Event.CHAT_READ: receipts.read,
+                **History(service).handlers(),
+            }
+        )
+        gateway.supervisors = desk
         app[STORE], app[SERVICE] = store, service
+        # events and errors counted, chat.send timed, the log context bound (metrics/)
+        app[SIO].on("*", EventObserver(metrics).wrap(gateway.on_event))
+        collector = LiveCollector(
+            router, lambda: gateway.connections.values(), lambda: session_metrics.states
+        )
+        metrics.registry.register(collector)
+        webhooks.start()
         availability.start(lambda: service._queue_changed(agents=False))
         log.info("DCS server ready (database: %s)", config.resolved_database_url.split("://")[0])
         try:
             yield
         finally:
+            metrics.registry.unregister(collector)
+            if resync is not None:
+                resync.cancel()
+                await asyncio.gather(resync, return_exceptions=True)
+            await webhooks.close()
             await availability.shutdown()
             await departures.shutdown()
+            if cluster is not None:
+                await cluster.close()
+            await transfers.shutdown()
+            await receipts.shutdown()
+            await attachments.storage.close()
+            await wall.shutdown()
             await service.shutdown()
             await bot.close()
             await store.close()
@@ -187,8 +299,10 @@ async def _console_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _console_config(request: web.Request) -> web.Response:
+    base = request.app[CONSOLE_SETTINGS]
+    settings = {**base, **request.app[WORKSPACE].to_console()}  # + dispositions, canned responses
     return web.Response(
-        text=json.dumps(request.app[CONSOLE_SETTINGS]),
+        text=json.dumps(settings),
         content_type="application/json",
         headers={"Cache-Control": "no-store"},
     )

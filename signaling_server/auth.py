@@ -116,9 +116,10 @@ def build_authenticator(config: Config, demo_key: SigningKey | None) -> Authenti
 
 
 def may_act_on(claims: Claims, session: SessionRecord) -> bool:
-    """Whether this participant belongs to the session."""
+    """Whether this participant belongs to the session: its customer, the agent holding it,
+    or a supervisor who oversees its queue (the token's ``skills``, as for agents)."""
     if claims.role is Role.CUSTOMER:
         return session.customer_id == claims.sub
     if claims.role is Role.AGENT:
         return session.agent_id == claims.sub
-    return claims.role is Role.SUPERVISOR
+    return claims.role is Role.SUPERVISOR and claims.serves(session.queue)

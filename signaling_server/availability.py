@@ -307,15 +307,20 @@ class Availability:
             return False
         return self._unavailable_at.get(queue, -math.inf) < queued_at
 
-    def waiting_state(self, item: Waiting) -> dict[str, Any]:
-        """The ``session.state`` of a waiting session, from the router alone."""
-        status = self.status(item.queue)
+    def waiting_state(
+        self, item: Waiting, *, position: int | None = None, status: Status | None = None
+    ) -> dict[str, Any]:
+        """The ``session.state`` of a waiting session, from the router alone (``position``
+        and ``status`` when the caller knows them already, as for a whole queue)."""
+        status = status or self.status(item.queue)
+        position = position or self.router.position(item.session_id)
+        estimate = self.router.estimate(item.queue, position) if status.available and position else None
         return {
             "session_id": item.session_id,
             "state": SessionState.QUEUED.value,
             "queue": item.queue,
-            "position": self.router.position(item.session_id),
-            "estimated_wait_s": self.router.estimated_wait_s(item.session_id) if status.available else None,
+            "position": position,
+            "estimated_wait_s": estimate,
             "availability": status.to_wire(),
             "left_message_at": int(item.left_message_at * 1000) if item.left_message_at else None,
             "agent": None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from .participants import live_member, signal_payload, to_other_side, who
 from .sessions import Notifier, fail, session_room
 from .store import SessionRecord
 from .store.cached import CachedStore
+from .transcript_lines import TranscriptLines
 
 
 @dataclass
@@ -66,6 +68,10 @@ class CobrowseService:
         self.store = store
         self.notifier = notifier
         self.shares: dict[str, Cobrowse] = {}  # by session id: one co-browse at a time
+        # "The customer started sharing their page…" in the transcript (set by app.py)
+        self.lines: TranscriptLines | None = None
+        # told every change before it is pushed (cluster/: the other processes keep a copy)
+        self.on_change: Callable[[Cobrowse], Awaitable[None]] | None = None
 
     async def _member(self, claims: Claims, session_id: str) -> SessionRecord:
         return await live_member(self.store, claims, session_id, doing="co-browse")
@@ -87,7 +93,11 @@ class CobrowseService:
         return share
 
     async def _push(self, share: Cobrowse) -> None:
+        if self.on_change is not None:
+            await self.on_change(share)
         await self.notifier.emit(Event.COBROWSE_STATE, share.to_wire(), room=session_room(share.session_id))
+        if self.lines is not None:
+            await self.lines.cobrowse(share)
 
     def _new(self, record: SessionRecord, requested_by: Role, state: CobrowseState) -> Cobrowse:
         share = Cobrowse(

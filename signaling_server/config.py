@@ -26,6 +26,11 @@ class Config:
     data_dir: str = ".dcs"
     # Empty means an SQLite file in data_dir.
     database_url: str = ""
+    # Several server processes serving one deployment (cluster/, docs/deployment.md): the
+    # Redis they share (redis://host:6379/0), and the prefix of their channels and keys, so
+    # deployments (or tests) on one Redis never meet. Empty: one process, no Redis.
+    redis_url: str = ""
+    redis_prefix: str = "dcs"
     # Token verification: the issuer and audience every token must name, and the trusted
     # public keys (a JWKS/PEM file, or a JWKS URL fetched at start and on unknown kids).
     issuer: str = "dcs-demo"
@@ -53,6 +58,10 @@ class Config:
     # An agent whose every console connection has been gone this long (seconds) has left:
     # their live sessions go back to the front of their queue (as on agent.signout).
     agent_grace_s: float = 60.0
+    # A warm transfer to a named agent not answered in this many seconds returns to the
+    # sender; the supervisor wall's service level counts answers within service_level_s.
+    transfer_timeout_s: float = 60.0
+    service_level_s: float = 60.0
     # Per-connection event budget: a burst, refilled at rate_per_s.
     rate_burst: int = 40
     rate_per_s: float = 20.0
@@ -81,6 +90,59 @@ class Config:
     # Demo mode: generate a key pair on first run, mount the demo shop and demo agents.
     demo: bool = False
     log_level: str = "INFO"
+    # "text", or "json": one object per line with time, level, logger, message and, when
+    # known, session_id, event and sid (signaling_server/logs.py).
+    log_format: str = "text"
+    # Prometheus metrics (docs/deployment.md, "Metrics"): GET /metrics on an admin listener
+    # at metrics_host:metrics_port (0: no admin listener), which also carries the webhook
+    # delivery log; with metrics_token set, every admin route wants "Authorization: Bearer
+    # <token>" and /metrics is served on the public port too, behind that token.
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    metrics_token: str = ""
+    # Signed webhooks (docs/deployment.md, "Webhooks"): {name: {url, secret, events}}.
+    # A failed delivery is retried after webhook_retry_base_s, doubling up to
+    # webhook_retry_max_s (with jitter), until webhook_give_up_after_s after the event.
+    webhooks: Mapping[str, Any] = field(default_factory=dict)
+    webhook_timeout_s: float = 10.0
+    webhook_retry_base_s: float = 1.0
+    webhook_retry_max_s: float = 300.0
+    webhook_give_up_after_s: float = 3 * 24 * 3600.0
+    # Retention (store/privacy.py): transcripts, attributes, notes, left messages and page
+    # history older than this many days are deleted, every retention_interval_s; the
+    # sessions' timestamps, queue, agent and scores stay for the reports. 0 keeps everything.
+    retention_days: int = 0
+    retention_interval_s: float = 3600.0
+    # Reports: how often the daily rollups are brought up to date (reports/rollup.py).
+    report_rollup_interval_s: float = 600.0
+    # REST API (/api/v1): requests per token identity, a burst refilled at api_rate_per_s.
+    api_rate_burst: int = 60
+    api_rate_per_s: float = 10.0
+    # The console's wrap-up (workspace.py): disposition codes and labels, {code: label}; when
+    # set, every wrap-up must name one. Canned responses per queue ("*": all queues):
+    # {queue: [{shortcut, title, text}]}, typed as /shortcut, placeholders like {first_name}.
+    dispositions: Mapping[str, Any] = field(default_factory=dict)
+    canned_responses: Mapping[str, Any] = field(default_factory=dict)
+    # Attachments (signaling_server/attachments/): files customers and agents send in a chat,
+    # up to attachment_max_bytes, of the types in attachment_types (checked from the bytes:
+    # image/png, image/jpeg, image/gif, image/webp, application/pdf, text/plain), stored under
+    # attachment_dir ("": data_dir/attachments), fetched through signed links that expire
+    # after attachment_link_ttl_s. The links' key: attachment_secret, or a key made in
+    # data_dir on first run (give every process of a deployment the same secret).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_types: tuple[str, ...] = (
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+    )
+    attachment_dir: str = ""
+    # Or an S3-compatible bucket instead of attachment_dir (the "s3" extra): {bucket,
+    # endpoint_url?, region?, access_key_id?, secret_access_key?, prefix?}.
+    attachment_s3: Mapping[str, Any] = field(default_factory=dict)
+    attachment_link_ttl_s: int = 300
+    attachment_secret: str = ""
     # Serve the browser code's source maps (/widget/*.map, /console/*.map); off in production.
     serve_source_maps: bool = False
 

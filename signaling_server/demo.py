@@ -19,6 +19,8 @@ DEMO_AGENTS: Final[list[dict[str, Any]]] = [
     {"id": "alice", "name": "Alice Martin", "skills": ["*"], "max_sessions": 3},
     {"id": "bob", "name": "Bob Chen", "skills": ["general", "returns"], "max_sessions": 2},
     {"id": "carol", "name": "Carol Diaz", "skills": ["billing", "general"], "max_sessions": 3},
+    # a supervisor overseeing every queue (``skills``: the queues overseen)
+    {"id": "sam", "name": "Sam Rivera", "skills": ["*"], "role": "supervisor"},
 ]
 
 
@@ -28,12 +30,12 @@ def demo_agent_token(
     agent = next((a for a in DEMO_AGENTS if a["id"] == agent_id), None)
     if agent is None:
         raise KeyError(agent_id)
-    return (
-        AccessToken(key, issuer=config.issuer, audience=config.audience, ttl=ttl)
-        .with_identity(agent["id"], name=agent["name"])
-        .as_agent(skills=agent["skills"], max_sessions=agent["max_sessions"])
-        .to_jwt()
+    token = AccessToken(key, issuer=config.issuer, audience=config.audience, ttl=ttl).with_identity(
+        agent["id"], name=agent["name"]
     )
+    if agent.get("role") == "supervisor":
+        return token.as_supervisor(queues=agent["skills"]).to_jwt()
+    return token.as_agent(skills=agent["skills"], max_sessions=agent["max_sessions"]).to_jwt()
 
 
 def add_demo_routes(app: web.Application, key: SigningKey, config: Config) -> None:
@@ -41,7 +43,10 @@ def add_demo_routes(app: web.Application, key: SigningKey, config: Config) -> No
 
     app[CONSOLE_SETTINGS] = {
         "demo": True,
-        "demo_agents": [{k: a[k] for k in ("id", "name", "skills")} for a in DEMO_AGENTS],
+        "demo_agents": [
+            {"id": a["id"], "name": a["name"], "skills": a["skills"], "role": a.get("role", "agent")}
+            for a in DEMO_AGENTS
+        ],
         "demo_token_url": "/demo/agent-token",
     }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -26,6 +27,11 @@ from dcs_sdk.tokens import Claims
 from .routing import AgentSeat
 from .sessions import SessionService
 from .store import SessionRecord
+
+
+async def _always(_agent_id: str) -> bool:
+    return True
+
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,9 @@ class Departures:
         self._timers: dict[str, asyncio.Task[None]] = {}  # agent id -> grace timer, still waiting
         self._tasks: set[asyncio.Task[None]] = set()  # every timer, waiting or handing on
         self._closed = False
+        # Whether this process hands the agent's sessions on (cluster/: one process of all
+        # those whose grace ran out takes it; alone, always this one).
+        self.claim: Callable[[str], Awaitable[bool]] = _always
 
     # lifecycle
 
@@ -77,6 +86,7 @@ class Departures:
         seat = self.service.router.agents.get(agent_id)
         if self._closed or seat is None or seat.sids or not seat.sessions or agent_id in self._timers:
             return
+        # (seat.sids counts the agent's connections on every server process: cluster/)
         task = asyncio.get_running_loop().create_task(self._after_grace(agent_id))
         self._timers[agent_id] = task
         self._tasks.add(task)
@@ -88,7 +98,7 @@ class Departures:
             return
         del self._timers[agent_id]  # from here on a reconnect no longer stops it
         seat = self.service.router.agents.get(agent_id)
-        if seat is None or seat.sids:
+        if seat is None or seat.sids or not await self.claim(agent_id):
             return
         try:
             await self.hand_on(seat, why=f"{seat.name} lost connection")

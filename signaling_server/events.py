@@ -14,12 +14,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 from engineio import packet as eio_packet
 from pydantic import ValidationError
 from socketio import packet as sio_packet
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from dcs_sdk.exceptions import ProtocolError, TokenError
 from dcs_sdk.protocol import (
@@ -40,9 +41,13 @@ from .auth import Authenticator
 from .cobrowse import CobrowseService
 from .departures import Departures
 from .followups import Followups
+from .logs import bind_session
 from .sessions import SessionService
 from .signaling import SignalingService
 from .transport import LOG_EVERY_S, RefusedName, Undecodable
+
+if TYPE_CHECKING:
+    from .supervisor import SupervisorDesk
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +112,7 @@ class SioNotifier:
         # loop turn (and its backlog) before a relayed message is even queued. In one process
         # the packet goes to each recipient's send queue directly; a cross-process manager
         # (Redis) publishes through its broker, so it keeps socket.io's path.
-        if type(self.sio.manager) is not socketio.AsyncManager:
+        if isinstance(self.sio.manager, AsyncPubSubManager):
             await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
             return
         recipients = [e for s, e in self.sio.manager.get_participants("/", room) if s != skip_sid]
@@ -164,7 +169,6 @@ class EventGateway:
             Event.SESSION_ACCEPT: s.accept,
             Event.SESSION_END: s.end,
             Event.SESSION_WRAP_UP: s.wrap_up,
-            Event.SESSION_TRANSFER: s.transfer,
             Event.SESSION_CLOSE: s.close_by_customer,
             Event.RTC_CONFIG: signaling.config_for,
             Event.CALL_INVITE: signaling.invite,
@@ -178,6 +182,8 @@ class EventGateway:
             Event.COBROWSE_SIGNAL: cobrowse.relay_signal,
             Event.COBROWSE_DATA: cobrowse.relay_data,
         }
+        # set by the app: the supervisor desk (supervisor/), whose handlers join the ones above
+        self.supervisors: SupervisorDesk | None = None
         sio.on("connect", self.on_connect)
         sio.on("disconnect", self.on_disconnect)
         sio.on("*", self.on_event)
@@ -203,13 +209,17 @@ class EventGateway:
             TokenBucket(self.rate_burst, self.rate_per_s),
             TokenBucket(self.rate_burst * BULK_FACTOR, self.rate_per_s * BULK_FACTOR),
         )
-        if claims.role in (Role.AGENT, Role.SUPERVISOR):
+        if claims.role is Role.SUPERVISOR and self.supervisors is not None:
+            await self.supervisors.connected(sid, claims)  # a supervisor takes no seat
+        elif claims.role is Role.AGENT:
             self.departures.agent_back(claims.sub)
             await self.service.agent_connected(sid, claims)
 
     async def on_disconnect(self, sid: str, *_reason: Any) -> None:
         conn = self.connections.pop(sid, None)
-        if conn is not None and conn.claims.role in (Role.AGENT, Role.SUPERVISOR):
+        if conn is not None and conn.claims.role is Role.SUPERVISOR and self.supervisors is not None:
+            await self.supervisors.disconnected(sid)
+        elif conn is not None and conn.claims.role is Role.AGENT:
             await self.service.agent_disconnected(sid, conn.claims)
             self.departures.agent_gone(conn.claims.sub)
 
@@ -263,6 +273,7 @@ class EventGateway:
         if conn.claims.role not in ALLOWED_ROLES[name]:
             raise ProtocolError(ErrorCode.FORBIDDEN, f"A {conn.claims.role.value} cannot send {name.value}.")
         payload = _validate(model, data)
+        bind_session(payload)  # every log line from here on names the session (logs.py)
         return await self.handlers[name](sid, conn.claims, payload)
 
     def _reject(self, event: str | RefusedName, conn: Connection, code: str, message: str) -> None:

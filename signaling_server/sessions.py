@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from dcs_sdk.assistant import Assistant, AssistantContext, AssistantReply, TranscriptLine
@@ -36,7 +37,6 @@ from dcs_sdk.protocol import (
     SessionRef,
     SessionStart,
     SessionState,
-    SessionTransfer,
     SessionWrapUp,
     ok,
 )
@@ -45,11 +45,14 @@ from dcs_sdk.tokens import Claims
 from .auth import may_act_on
 from .availability import Availability
 from .keyed_locks import KeyedLocks
+from .reasons import reason_in_words
 from .routing import AgentSeat, Router, Waiting
 from .store import MessageRecord, SessionRecord
+from .store.audit import AuditLog
 from .store.cached import CachedStore
 from .store.errors import OpenSessionExists, SessionGone, UnstorableMessage
 from .store.schema import OPEN_STATES
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,14 @@ class LiveCompanion(Protocol):
     async def session_left_live(self, session_id: str, reason: str = "session ended") -> None: ...
 
 
+class FloorWatcher(Protocol):
+    """Told (synchronously, without I/O) whenever something on the floor may have changed:
+    a session's state (``session_id``), a stored message, an agent or the queue. The
+    supervisor wall (supervisor/wall.py) is one."""
+
+    def floor_changed(self, session_id: str | None = None, message: MessageRecord | None = None) -> None: ...
+
+
 def fail(code: ErrorCode, message: str) -> ProtocolError:
     return ProtocolError(code.value, message)
 
@@ -112,6 +123,41 @@ class SessionService:
         self._tasks: set[asyncio.Task[None]] = set()
         # by the key they show under in acks and handoffs: "call", "cobrowse"
         self.companions: dict[str, LiveCompanion] = {}
+        # the supervisor package's hooks: who watches the floor, what else a handoff carries
+        # (staff notes), whether a supervisor has joined a session's chat, the audit log
+        self.watchers: list[FloorWatcher] = []
+        self.handoff_extras: dict[str, Callable[[SessionRecord], Awaitable[Any]]] = {}
+        # what else session.start's ack carries (read receipts: receipts.py)
+        self.start_extras: dict[str, Callable[[SessionRecord], Awaitable[Any]]] = {}
+        # the file a chat.send names, checked and claimed for that message (attachments/)
+        self.attachment_for: (
+            Callable[[Claims, SessionRecord, ChatSend], Awaitable[dict[str, Any] | None]] | None
+        ) = None
+        self.barged: Callable[[str, str], bool] = lambda _session_id, _supervisor_id: False
+        self.audit: AuditLog | None = None
+        # disposition codes and canned responses from the configuration (set by app.py)
+        self.workspace = Workspace.from_config({}, {})
+        from .queue_feed import QueueFeed  # here: queue_feed imports this module
+
+        # agents' first pages and queue diffs, customers' positions when theirs change
+        self.queue_feed = QueueFeed(router, self.availability, notifier)
+
+    def _noticed(self, session_id: str | None = None, message: MessageRecord | None = None) -> None:
+        for watcher in self.watchers:
+            watcher.floor_changed(session_id, message)
+
+    async def audited(self, claims: Claims, action: str, session_id: str | None, **detail: Any) -> None:
+        """One audit row for a staff action (store/audit.py); ``target`` goes in its column."""
+        if self.audit is not None:
+            target = str(detail.pop("target", "") or "")
+            await self.audit.record(
+                actor_id=claims.sub,
+                actor_role=claims.role.value,
+                action=action,
+                session_id=session_id,
+                target=target,
+                detail=detail,
+            )
 
     def _companions_of(self, session_id: str) -> dict[str, dict[str, Any] | None]:
         return {key: companion.current(session_id) for key, companion in self.companions.items()}
@@ -170,6 +216,7 @@ class SessionService:
 
     async def _push_state(self, record: SessionRecord) -> None:
         await self.notifier.emit(Event.SESSION_STATE, self._wire(record), room=session_room(record.id))
+        self._noticed(record.id)
 
     def _lock(self, locks: dict[str, asyncio.Lock], key: str) -> asyncio.Lock:
         lock = locks.get(key)
@@ -191,6 +238,7 @@ class SessionService:
         client_id: str | None = None,
         suggestions: Iterable[str] = (),
         sender_sid: str | None = None,
+        attachment: dict[str, Any] | None = None,
     ) -> tuple[MessageRecord, bool]:
         """Store one message, then relay it: (stored, created).
 
@@ -209,6 +257,7 @@ class SessionService:
             text=text,
             ts=time.time(),
             suggestions=tuple(suggestions),
+            attachment=attachment,
         )
         try:
             stored, created = await self.store.append_message(draft)
@@ -228,6 +277,7 @@ class SessionService:
             await self.notifier.emit(
                 Event.CHAT_MESSAGE, stored.to_wire(), room=session_room(session.id), skip_sid=sender_sid
             )
+            self._noticed(session.id, stored)
         return stored, created
 
     async def _system(self, session: SessionRecord, text: str) -> None:
@@ -239,40 +289,57 @@ class SessionService:
         # One customer's tabs start at once: one of them finds or makes the session, the
         # others then find it (across processes the store's unique index decides).
         async with self._start_locks.hold(claims.sub):
-            record, created = await self._find_or_open(claims, p)
+            record, greeting = await self._find_or_open(claims, p)
+        created = greeting is not None
         await self.notifier.enter_room(sid, session_room(record.id))
         if p.page.url and not created and p.page.url != record.page_url:
             await self.store.add_page_view(record.id, p.page.url, p.page.title, time.time())
             await self._page_changed(record.id)
-        if created:
-            await self._run_assistant(record.id, greet=True)
+        if greeting is not None:  # stored with the session: relayed now, and in the ack
+            reply, messages = greeting
+            for message in messages:
+                await self.notifier.emit(Event.CHAT_MESSAGE, message.to_wire(), room=session_room(record.id))
+                self._noticed(record.id, message)
+            if reply.escalation is not None:
+                moved = await self._escalate(
+                    record, reply.escalation.reason, reply.escalation.queue, actor="assistant"
+                )
+                await self._push_state(moved)
+        else:
+            # after_seq counts in the session the client asked for; a different one starts at 0.
+            after = p.after_seq if record.id == p.session_id else 0
+            messages = await self.store.messages_after(record.id, after)  # none read when hot
         fresh = await self.store.get_session(record.id) or record
-        # after_seq counts in the session the client asked for; a different one starts at 0.
-        after = p.after_seq if record.id == p.session_id else 0
-        messages = await self.store.messages_after(record.id, after)
         return ok(
             session=self._wire(fresh),
             messages=[m.to_wire() for m in messages],
             **self._companions_of(record.id),
+            **{key: await extra(fresh) for key, extra in self.start_extras.items()},
         )
 
-    async def _find_or_open(self, claims: Claims, p: SessionStart) -> tuple[SessionRecord, bool]:
-        """The session this start resumes, or a new one: (record, created).
+    async def _find_or_open(
+        self, claims: Claims, p: SessionStart
+    ) -> tuple[SessionRecord, tuple[AssistantReply, list[MessageRecord]] | None]:
+        """The session this start resumes, or a new one: (record, None when resumed, else
+        the greeting stored with it).
 
         The session asked for, if it is still open; otherwise the customer's open session
         (an unknown or stale id resumes it); otherwise the closed session asked for, as it
-        is (so it can be rated); otherwise a new one.
+        is (so it can be rated); otherwise a new one. A new one costs one transaction: the
+        session, its first transition, page and greeting; no look for an open session first
+        where the database's unique index refuses a second one anyway.
         """
         asked = await self.store.get_session(p.session_id) if p.session_id else None
         if asked is not None and asked.customer_id != claims.sub:
             raise fail(ErrorCode.FORBIDDEN, "This session belongs to someone else.")
         if asked is not None and asked.state.value in OPEN_STATES:
-            return asked, False
-        current = await self.store.latest_open_session(claims.sub)
-        if current is not None:
-            return current, False
-        if asked is not None:
-            return asked, False
+            return asked, None
+        if asked is not None or not self.store.store.one_open_per_customer:
+            current = await self.store.latest_open_session(claims.sub)
+            if current is not None:
+                return current, None
+            if asked is not None:
+                return asked, None
         record = SessionRecord(
             id=f"s_{secrets.token_urlsafe(16)}",
             customer_id=claims.sub,
@@ -284,14 +351,44 @@ class SessionService:
             page_url=p.page.url,
             page_title=p.page.title,
         )
-        try:  # one transaction: the session, its first transition and its first page
-            await self.store.create_session(record, actor=claims.sub, first_page=bool(p.page.url))
-        except OpenSessionExists:  # another process opened one first
+        record, reply, greeting = await self._greeting(record)
+        try:  # one transaction: the session, its first transition, page and greeting
+            await self.store.create_session(
+                record, actor=claims.sub, first_page=bool(p.page.url), messages=greeting
+            )
+        except OpenSessionExists:  # one is open (another tab, device or process made it)
             current = await self.store.latest_open_session(claims.sub)
             if current is None:
                 raise fail(ErrorCode.INTERNAL, "Your conversation changed meanwhile; try again.") from None
-            return current, False
-        return record, True
+            return current, None
+        return record, (reply, greeting)
+
+    async def _greeting(
+        self, record: SessionRecord
+    ) -> tuple[SessionRecord, AssistantReply, list[MessageRecord]]:
+        """The assistant's greeting for a session not stored yet: the record with the
+        assistant's state (and last_seq) it leaves, its reply, and its messages (seqs 1..)."""
+        state = dict(record.assistant_state)
+        reply = await self._ask(self._context(record, [], state), None)
+        name = getattr(self.assistant, "name", "Assistant")
+        now = time.time()
+        messages = [
+            MessageRecord(
+                session_id=record.id,
+                seq=i + 1,
+                client_id=f"srv_{secrets.token_hex(8)}",
+                role=Role.ASSISTANT,
+                sender_id="assistant",
+                sender_name=name,
+                text=text,
+                ts=now,
+                suggestions=tuple(reply.suggestions) if i == len(reply.messages) - 1 else (),
+            )
+            for i, text in enumerate(reply.messages)
+        ]
+        understanding = self._understood(record, reply, state)
+        greeted = replace(record, last_seq=len(messages), assistant_state=state, understanding=understanding)
+        return greeted, reply, messages
 
     async def send(self, sid: str, claims: Claims, p: ChatSend) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
@@ -299,29 +396,43 @@ class SessionService:
             raise fail(ErrorCode.WRONG_STATE, "This conversation has ended; start a new one to chat.")
         if claims.role is not Role.CUSTOMER and session.state is not S.LIVE:
             raise fail(ErrorCode.WRONG_STATE, "You can only chat in a live session.")
+        self._joined_if_supervisor(claims, session)
         role = Role.CUSTOMER if claims.role is Role.CUSTOMER else claims.role
+        attachment = None
+        if p.attachment_id is not None:
+            if self.attachment_for is None:
+                raise fail(ErrorCode.NOT_FOUND, "This server takes no attachments.")
+            attachment = await self.attachment_for(claims, session, p)
         stored, created = await self._append(
-            session, role, claims.sub, claims.name, p.text, client_id=p.client_id, sender_sid=sid
+            session,
+            role,
+            claims.sub,
+            claims.name,
+            p.text,
+            client_id=p.client_id,
+            sender_sid=sid,
+            attachment=attachment,
         )
         if created:
             await self._after_message(session, stored)
         return ok(seq=stored.seq, message=stored.to_wire())
 
     async def _after_message(self, session: SessionRecord, message: MessageRecord) -> None:
-        if message.role is Role.CUSTOMER:
-            if not session.first_message:
-                await self.store.update_session(session.id, first_message=message.text[:500])
-            if session.state is S.VIRTUAL:
-                self._spawn(lambda: self._run_assistant(session.id, after=message), "assistant")
-        elif message.role in (Role.AGENT, Role.SUPERVISOR) and session.first_agent_reply_at is None:
-            await self.store.update_session(session.id, first_agent_reply_at=message.ts)
+        # first_message / first_agent_reply_at were set by the message's own commit
+        if message.role is Role.CUSTOMER and session.state is S.VIRTUAL:
+            self._spawn(lambda: self._run_assistant(session.id, after=message), "assistant")
 
     async def typing(self, sid: str, claims: Claims, p: ChatTyping) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
+        self._joined_if_supervisor(claims, session)
         sender = {"role": claims.role.value, "id": claims.sub, "name": claims.name}
         payload = {"session_id": session.id, "sender": sender, "typing": p.typing}
         await self.notifier.emit(Event.CHAT_TYPING, payload, room=session_room(session.id), skip_sid=sid)
         return ok()
+
+    def _joined_if_supervisor(self, claims: Claims, session: SessionRecord) -> None:
+        if claims.role is Role.SUPERVISOR and not self.barged(session.id, claims.sub):
+            raise fail(ErrorCode.FORBIDDEN, "Join the chat (supervisor.barge) before writing in it.")
 
     async def escalate(self, sid: str, claims: Claims, p: SessionEscalate) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
@@ -344,7 +455,7 @@ class SessionService:
             actor=actor,
             detail=reason,
             queued_at=now,
-            reason=reason,
+            reason=reason_in_words(reason, session.understanding),
             queue=queue,
         )
         if moved is None:  # someone else moved it first; report what it is now
@@ -386,6 +497,8 @@ class SessionService:
     async def history(self, sid: str, claims: Claims, p: HistoryFetch) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
         messages = await self.store.messages_after(session.id, p.after_seq)
+        if claims.role is Role.SUPERVISOR:  # staff reading a conversation they do not hold
+            await self.audited(claims, "history.view", session.id, after_seq=p.after_seq)
         return ok(messages=[m.to_wire() for m in messages])
 
     async def close_by_customer(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
@@ -446,28 +559,35 @@ class SessionService:
             history = await self.store.messages_after(session_id, 0)
             before = [m for m in history if after is None or m.seq < after.seq]
             state = dict(session.assistant_state)
-            context = AssistantContext(
-                session_id=session.id,
-                customer_id=session.customer_id,
-                attributes=session.customer_attrs,
-                page_url=session.page_url,
-                page_title=session.page_title,
-                transcript=[TranscriptLine(m.role.value, m.text) for m in before],
-                state=state,
-            )
-            try:
-                reply = await (
-                    self.assistant.greet(context)
-                    if greet or after is None
-                    else self.assistant.respond(after.text, context)
-                )
-            except Exception:
-                log.exception("the assistant failed on session %s", session_id)
-                reply = AssistantReply(
-                    messages=["Sorry, I ran into a problem. You can ask for a person at any time."],
-                    suggestions=["Talk to a person"],
-                )
+            context = self._context(session, before, state)
+            reply = await self._ask(context, None if greet or after is None else after.text)
             await self._apply_reply(session, reply, state)
+
+    def _context(
+        self, session: SessionRecord, transcript: list[MessageRecord], state: dict[str, Any]
+    ) -> AssistantContext:
+        return AssistantContext(
+            session_id=session.id,
+            customer_id=session.customer_id,
+            attributes=session.customer_attrs,
+            page_url=session.page_url,
+            page_title=session.page_title,
+            transcript=[TranscriptLine(m.role.value, m.text) for m in transcript],
+            state=state,
+        )
+
+    async def _ask(self, context: AssistantContext, text: str | None) -> AssistantReply:
+        """The assistant's greeting (``text`` None) or answer; a failure is said politely."""
+        try:
+            return await (
+                self.assistant.greet(context) if text is None else self.assistant.respond(text, context)
+            )
+        except Exception:
+            log.exception("the assistant failed on session %s", context.session_id)
+            return AssistantReply(
+                messages=["Sorry, I ran into a problem. You can ask for a person at any time."],
+                suggestions=["Talk to a person"],
+            )
 
     async def _apply_reply(
         self, session: SessionRecord, reply: AssistantReply, state: dict[str, Any]
@@ -483,6 +603,20 @@ class SessionService:
                 text,
                 suggestions=reply.suggestions if last else (),
             )
+        understanding = self._understood(session, reply, state)
+        await self.store.update_session(session.id, assistant_state=state, understanding=understanding)
+        if reply.escalation is not None:
+            fresh = await self.store.get_session(session.id) or session
+            moved = await self._escalate(
+                fresh, reply.escalation.reason, reply.escalation.queue, actor="assistant"
+            )
+            await self._push_state(moved)
+
+    def _understood(
+        self, session: SessionRecord, reply: AssistantReply, state: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The session's understanding after ``reply`` (and its escalation's queue put in
+        the assistant's ``state``)."""
         understanding = dict(session.understanding)
         if reply.understanding is not None:
             understanding.update(
@@ -491,15 +625,12 @@ class SessionService:
                 slots={**understanding.get("slots", {}), **reply.understanding.slots},
             )
         understanding["unmatched"] = int(state.get("unmatched", 0))
+        # the customer's questions the assistant could not answer (FAQ assistant's memory)
+        unanswered = state.get("unanswered")
+        understanding["unanswered"] = [str(q) for q in unanswered] if isinstance(unanswered, list) else []
         if reply.escalation is not None:
             state["queue"] = reply.escalation.queue
-        await self.store.update_session(session.id, assistant_state=state, understanding=understanding)
-        if reply.escalation is not None:
-            fresh = await self.store.get_session(session.id) or session
-            moved = await self._escalate(
-                fresh, reply.escalation.reason, reply.escalation.queue, actor="assistant"
-            )
-            await self._push_state(moved)
+        return understanding
 
     # agents
 
@@ -511,7 +642,9 @@ class SessionService:
             self.router.assign(seat.id, record.id)
             await self.notifier.enter_room(sid, session_room(record.id))
         await self._push_agent(seat)
-        await self.notifier.emit(Event.QUEUE_SNAPSHOT, self._snapshot(seat), room=agent_room(seat.id))
+        await self.notifier.emit(
+            Event.QUEUE_SNAPSHOT, self.queue_feed.snapshot(seat), room=agent_room(seat.id)
+        )
         for record in held:
             await self.notifier.emit(
                 Event.SESSION_HANDOFF, await self.handoff(record), room=agent_room(seat.id)
@@ -521,7 +654,9 @@ class SessionService:
     async def agent_disconnected(self, sid: str, claims: Claims) -> None:
         seat = self.router.agent_disconnected(claims.sub, sid)
         if seat is not None and not seat.sids:
+            self.queue_feed.agent_gone(seat.id)
             await self._queue_changed(agents=False)
+        self._noticed()
 
     async def set_presence(self, sid: str, claims: Claims, p: AgentPresence) -> dict[str, Any]:
         seat = self._seat(claims)
@@ -581,6 +716,7 @@ class SessionService:
         await self.notifier.emit(Event.SESSION_HANDOFF, handoff, room=agent_room(seat.id), skip_sid=sid)
         await self._push_agent(seat)
         await self._queue_changed()
+        await self.audited(claims, "accept", live.id, queue=live.queue)
         return ok(handoff=handoff)
 
     async def end(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
@@ -603,6 +739,9 @@ class SessionService:
 
     async def wrap_up(self, sid: str, claims: Claims, p: SessionWrapUp) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
+        wrong = self.workspace.disposition_error(p.disposition)
+        if wrong:
+            raise fail(ErrorCode.BAD_PAYLOAD, wrong)
         now = time.time()
         moved = await self.store.transition(
             session.id,
@@ -612,38 +751,13 @@ class SessionService:
             actor=claims.sub,
             ended_at=now,
             wrap_up_notes=p.notes,
+            wrap_up_disposition=p.disposition,
         )
         if moved is None:
             raise fail(ErrorCode.WRONG_STATE, "Only a session in wrap-up can be closed with notes.")
         await self._push_state(moved)
         await self._release(moved, reason="ended")
         self._forget(moved.id)
-        return ok()
-
-    async def transfer(self, sid: str, claims: Claims, p: SessionTransfer) -> dict[str, Any]:
-        session = await self._session_for(claims, p.session_id)
-        now = time.time()
-        moved = await self.store.transition(
-            session.id,
-            allowed_from=[S.LIVE],
-            to=S.QUEUED,
-            at=now,
-            actor=claims.sub,
-            detail=p.note or f"transfer to {p.queue}",
-            queue=p.queue,
-            queued_at=now,
-            reason=f"transfer: {p.note}" if p.note else "transfer",
-            agent_id=None,
-            agent_name=None,
-            accepted_at=None,
-        )
-        if moved is None:
-            raise fail(ErrorCode.WRONG_STATE, "Only a live session can be transferred.")
-        await self._left_live(moved.id)
-        await self._release(session, reason="transferred")
-        self.router.enqueue(self._waiting(moved))
-        await self._system(moved, "You're being transferred. Another agent will join shortly.")
-        await self._queue_changed()
         return ok()
 
     async def _release(self, session: SessionRecord, *, reason: str) -> None:
@@ -660,21 +774,14 @@ class SessionService:
 
     async def _push_agent(self, seat: AgentSeat) -> None:
         await self.notifier.emit(Event.AGENT_STATE, seat.to_wire(), room=agent_room(seat.id))
-
-    def _snapshot(self, seat: AgentSeat) -> dict[str, Any]:
-        return {"sessions": [w.to_wire() for w in self.router.waiting_for(seat)]}
+        self._noticed()
 
     async def _queue_changed(self, *, agents: bool = True) -> None:
-        """Tell agents what waits, and every waiting customer their position and wait."""
-        if agents:
-            for seat in self.router.agents.values():
-                if seat.sids:
-                    await self.notifier.emit(
-                        Event.QUEUE_SNAPSHOT, self._snapshot(seat), room=agent_room(seat.id)
-                    )
-        for item in self.router.waiting():
-            payload = self.availability.waiting_state(item)
-            await self.notifier.emit(Event.SESSION_STATE, payload, room=session_room(item.session_id))
+        """Tell agents what changed in their queue page, and each waiting customer whose
+        position, estimate or availability changed (queue_feed.py). ``agents=False``: who
+        is available changed, so every waiting customer is checked."""
+        self._noticed()
+        await self.queue_feed.flush(everyone=not agents)
 
     async def handoff(self, record: SessionRecord) -> dict[str, Any]:
         """Everything an agent needs so the customer never repeats themselves."""
@@ -695,9 +802,11 @@ class SessionService:
                 "slots": record.understanding.get("slots", {}),
                 "confidence": record.understanding.get("confidence", 0.0),
                 "unmatched": record.understanding.get("unmatched", 0),
+                "unanswered": record.understanding.get("unanswered", []),
             },
             "transcript": [m.to_wire() for m in transcript],
             **self._companions_of(record.id),
             "queued_at": int(record.queued_at * 1000) if record.queued_at else None,
             "accepted_at": int(record.accepted_at * 1000) if record.accepted_at else None,
+            **{key: await extra(record) for key, extra in self.handoff_extras.items()},
         }

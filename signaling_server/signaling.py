@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from .participants import live_member, signal_payload, to_other_side, who
 from .sessions import Notifier, fail, session_room
 from .store import SessionRecord
 from .store.cached import CachedStore
+from .transcript_lines import TranscriptLines
 
 
 @dataclass
@@ -71,6 +73,10 @@ class SignalingService:
         self.notifier = notifier
         self.config = config
         self.calls: dict[str, Call] = {}  # by session id: one call at a time per session
+        # "Call started." / "Call ended after 3:12." in the transcript (set by app.py)
+        self.lines: TranscriptLines | None = None
+        # told every change before it is pushed (cluster/: the other processes keep a copy)
+        self.on_change: Callable[[Call], Awaitable[None]] | None = None
 
     async def _live_session(self, claims: Claims, session_id: str) -> SessionRecord:
         return await live_member(self.store, claims, session_id, doing="call")
@@ -82,7 +88,11 @@ class SignalingService:
         return call
 
     async def _push(self, call: Call) -> None:
+        if self.on_change is not None:
+            await self.on_change(call)
         await self.notifier.emit(Event.CALL_STATE, call.to_wire(), room=session_room(call.session_id))
+        if self.lines is not None:
+            await self.lines.call(call)
 
     def current(self, session_id: str) -> dict[str, Any] | None:
         call = self.calls.get(session_id)

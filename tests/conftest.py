@@ -43,7 +43,7 @@ def mint(signing_key: SigningKey) -> Callable[..., str]:
         elif role == "agent":
             token = token.as_agent(**grants)
         else:
-            token = token.as_supervisor()
+            token = token.as_supervisor(**grants)
         return token.to_jwt()
 
     return make

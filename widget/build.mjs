@@ -2,8 +2,10 @@
 //   /widget/dcs-widget.js          the one script a host page loads (IIFE, minified; short cache + ETag)
 //   /widget/dcs-call-HASH.js       the call code (ES module), imported by the widget only when a call starts
 //   /widget/dcs-cobrowse-HASH.js   the co-browse code (ES module: recorder, transport, consent UI)
-//   /widget/manifest.json          {call, cobrowse}: the hashed names (also built into the loader)
+//   /widget/dcs-locale-XX-HASH.js  the widget's texts in one language (es, de, fr, ar), loaded before its UI
+//   /widget/manifest.json          {call, cobrowse, locale-XX}: the hashed names (also built into the loader)
 //   /console/                      the agent console page, its script and stylesheet
+//   /console/dcs-charts-HASH.js    Chart.js and the Reports charts (ES module), imported when Reports opens
 // Chunks are content-hashed (served immutable); dcs-call.js / dcs-cobrowse.js stay as
 // short-cached aliases for pages that import them by name. Every text asset is written
 // pre-compressed next to itself (.br and .gz), which the server sends as browsers ask.
@@ -24,9 +26,12 @@ mkdirSync(join(out, "console"), { recursive: true });
 const common = { bundle: true, minify: !watch, sourcemap: true, target: ["es2020"], logLevel: "info" };
 
 const chunks = {};
+// every locale but English (built into the loader) is a chunk of its own: dcs-locale-XX-HASH.js
+const LOCALE_CHUNKS = ["es", "de", "fr", "ar"].map((lang) => [`locale-${lang}`, join(here, "src", "i18n", "locales", `${lang}.js`)]);
 for (const [key, entry] of [
   ["call", join(here, "src", "call", "widget-entry.js")],
   ["cobrowse", join(here, "src", "cobrowse", "widget-entry.js")],
+  ...LOCALE_CHUNKS,
 ]) {
   const result = await build({
     ...common,
@@ -47,11 +52,26 @@ await build({
   format: "iife",
   define: { __DCS_CHUNKS__: JSON.stringify(chunks) },
 });
+// the console's own chunks: Chart.js and the Reports view's charts, imported only when the
+// Reports view opens (console/reports/index.js): /console/dcs-charts-HASH.js
+const consoleChunks = {};
+for (const [key, entry] of [["charts", join(here, "console", "reports", "charts.js")]]) {
+  const result = await build({
+    ...common,
+    entryPoints: { [`dcs-${key}`]: entry },
+    outdir: join(out, "console"),
+    entryNames: "[name]-[hash]",
+    format: "esm",
+    metafile: true,
+  });
+  consoleChunks[key] = basename(Object.keys(result.metafile.outputs).find((f) => f.endsWith(".js")));
+}
 await build({
   ...common,
   entryPoints: [join(here, "console", "console.js")],
   outfile: join(out, "console", "console.js"),
   format: "iife",
+  define: { __DCS_CONSOLE_CHUNKS__: JSON.stringify(consoleChunks) },
 });
 for (const file of ["index.html", "console.css"]) {
   cpSync(join(here, "console", file), join(out, "console", file));

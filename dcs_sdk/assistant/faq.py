@@ -111,7 +111,8 @@ class FaqAssistant(Assistant):
     It escalates when the customer asks for a person in their own words, when they are
     fed up, or after ``max_unmatched`` messages in a row it could not answer; the queue is
     that of the last entry it answered from. Memory (``context.state``): ``unmatched``,
-    ``queue``, ``intent``, ``confidence`` and ``slots``.
+    ``unanswered`` (the questions it could not answer), ``queue``, ``intent``,
+    ``confidence`` and ``slots``.
     """
 
     def __init__(
@@ -156,6 +157,7 @@ class FaqAssistant(Assistant):
         if found is not None:
             entry, score = found
             state.update(unmatched=0, queue=entry.queue, intent=entry.id, confidence=score / 100)
+            state["unanswered"] = []
             return AssistantReply(
                 messages=[entry.answer],
                 understanding=Understanding(entry.id, slots, score / 100),
@@ -167,6 +169,9 @@ class FaqAssistant(Assistant):
             return self._small_talk(text, bool(new_slots), state)
 
         state["unmatched"] = _int(state.get("unmatched")) + 1
+        # the questions it could not answer, for the agent's handoff ("understood")
+        asked = state.get("unanswered")
+        state["unanswered"] = [*(asked if isinstance(asked, list) else []), text[:300]][-self.max_unmatched :]
         if state["unmatched"] >= self.max_unmatched:
             return self._escalate(UNMATCHED, state)
         return AssistantReply(

@@ -12,6 +12,7 @@ from signaling_server.config import load_config
 from signaling_server.demo import DEMO_AGENTS
 
 from .server import KNOWLEDGE_BASE, add_shop_routes
+from .workspace import DEMO_CANNED_RESPONSES, DEMO_DISPOSITIONS
 
 
 def build_app(
@@ -24,6 +25,9 @@ def build_app(
         data_dir=data_dir,
         database_url=database_url,
         assistant_options={"knowledge_base": str(KNOWLEDGE_BASE)},
+        # the demo's wrap-up codes and canned responses, unless the environment sets its own
+        dispositions=None if "DCS_DISPOSITIONS" in os.environ else DEMO_DISPOSITIONS,
+        canned_responses=None if "DCS_CANNED_RESPONSES" in os.environ else DEMO_CANNED_RESPONSES,
     )
     app = create_app(config)
     add_shop_routes(app, app[DEMO_KEY], issuer=config.issuer, audience=config.audience)

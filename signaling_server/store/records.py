@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,8 @@ class MessageRecord:
     text: str
     ts: float
     suggestions: tuple[str, ...] = ()
+    # a file the message carries (attachments/): {id, name, content_type, size}
+    attachment: Mapping[str, Any] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {
@@ -32,6 +34,9 @@ class MessageRecord:
         }
         if self.suggestions:
             wire["suggestions"] = list(self.suggestions)
+        if self.attachment:
+            wire["kind"] = "attachment"
+            wire["attachment"] = dict(self.attachment)
         return wire
 
     @classmethod
@@ -46,7 +51,26 @@ class MessageRecord:
             text=row["text"],
             ts=row["ts"],
             suggestions=tuple(row["suggestions"] or ()),
+            attachment=row.get("attachment"),
         )
+
+
+# The session's first customer message (its text, as agents see it in the queue) and the
+# first reply of a person (for FRT): set by the transaction that stores those messages.
+FIRST_MESSAGE_CHARS = 500
+STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+def firsts(messages: Iterable[MessageRecord]) -> tuple[str, float | None]:
+    """(the first customer text, the first staff reply's ts) among ``messages`` of one
+    session, in order: what the session row gets if it has neither yet."""
+    text, replied_at = "", None
+    for m in messages:
+        if not text and m.role is Role.CUSTOMER:
+            text = m.text[:FIRST_MESSAGE_CHARS]
+        elif replied_at is None and m.role in STAFF_ROLES:
+            replied_at = m.ts
+    return text, replied_at
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,7 @@ class SessionRecord:
     wrap_up_at: float | None = None
     ended_at: float | None = None
     wrap_up_notes: str = ""
+    wrap_up_disposition: str = ""
     csat_score: int | None = None
     csat_comment: str | None = None
     left_message_at: float | None = None

@@ -14,25 +14,31 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from .errors import SessionGone
-from .records import MessageRecord
+from .records import MessageRecord, firsts
 
 INSERT = (
     "INSERT INTO dcs_messages"
-    " (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts, attachment)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Every SQLite connection of the store: WAL lets readers run beside the writer, and NORMAL
 # syncs at checkpoints rather than at each commit.
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000")
-# Seqs are allocated in the same transaction as the rows, from the session row.
-ALLOCATE = "UPDATE dcs_sessions SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
+# Seqs are allocated in the same transaction as the rows, from the session row; the same
+# statement sets the session's first customer message and first staff reply if unset.
+ALLOCATE = (
+    "UPDATE dcs_sessions SET last_seq = last_seq + ?,"
+    " first_message = CASE WHEN first_message = '' THEN ? ELSE first_message END,"
+    " first_agent_reply_at = COALESCE(first_agent_reply_at, ?)"
+    " WHERE id = ? RETURNING last_seq"
+)
 
 
 def _row(m: MessageRecord, seq: int) -> tuple[Any, ...]:
@@ -46,6 +52,7 @@ def _row(m: MessageRecord, seq: int) -> tuple[Any, ...]:
         m.text,
         json.dumps(list(m.suggestions)) if m.suggestions else "[]",
         m.ts,
+        json.dumps(dict(m.attachment)) if m.attachment else None,
     )
 
 
@@ -96,15 +103,19 @@ class SqliteMessageSink:
         self._checkpoint = loop.run_in_executor(self._executor, self._run_checkpoint)
 
     def _write(self, batch: Sequence[MessageRecord], conn: sqlite3.Connection) -> list[MessageRecord]:
-        counts = Counter(m.session_id for m in batch)
+        by_session: dict[str, list[MessageRecord]] = defaultdict(list)
+        for m in batch:
+            by_session[m.session_id].append(m)
         conn.execute("BEGIN IMMEDIATE")
         try:
             last: dict[str, int] = {}
-            for sid in sorted(counts):
-                rows = conn.execute(ALLOCATE, (counts[sid], sid)).fetchall()
+            for sid in sorted(by_session):
+                count = len(by_session[sid])
+                text, replied_at = firsts(by_session[sid])
+                rows = conn.execute(ALLOCATE, (count, text, replied_at, sid)).fetchall()
                 if not rows:
                     raise SessionGone(sid)
-                last[sid] = int(rows[0][0]) - counts[sid]
+                last[sid] = int(rows[0][0]) - count
             seqs = []
             for m in batch:
                 last[m.session_id] += 1

@@ -8,12 +8,13 @@ written with its transition row in one transaction, so metrics come from the rec
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import Index, event, insert, inspect, select, text, update
+from sqlalchemy import Index, case, event, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.schema import CreateColumn
@@ -22,8 +23,9 @@ from dcs_sdk.exceptions import ConfigError
 from dcs_sdk.protocol import SessionState
 
 from . import schema
+from .changes import Change, Changes, timed
 from .errors import OpenSessionExists, SessionGone, UnstorableMessage
-from .records import MessageRecord, SessionRecord
+from .records import MessageRecord, SessionRecord, firsts
 from .sqlite_sink import SQLITE_PRAGMAS, SqliteMessageSink
 
 log = logging.getLogger(__name__)
@@ -52,23 +54,29 @@ def _message_row(message: MessageRecord) -> dict[str, Any]:
     values = asdict(message)
     values["role"] = message.role.value
     values["suggestions"] = list(message.suggestions)
+    values["attachment"] = dict(message.attachment) if message.attachment else None
     return values
 
 
-async def _ensure_index(engine: AsyncEngine, index: Index) -> None:
+async def _ensure_index(engine: AsyncEngine, index: Index) -> bool:
     """Add an index that a database made by an older version lacks (create_all adds
-    indexes only with their tables)."""
+    indexes only with their tables); whether it is there now."""
     try:
         async with engine.begin() as conn:
             await conn.run_sync(lambda sync: index.create(sync, checkfirst=True))
     except IntegrityError as exc:  # rows from before the rule break it: say so, carry on
         log.warning("cannot add %s to an existing database: %s", index.name, exc)
+        return False
+    return True
 
 
 def _add_missing_columns(sync: Any) -> None:
     """Add the columns a database made by an older version lacks (create_all adds none to
     an existing table); each new column is nullable or has a server default."""
-    existing = {table: {c["name"] for c in inspect(sync).get_columns(table)} for table in ("dcs_sessions",)}
+    existing = {
+        table: {c["name"] for c in inspect(sync).get_columns(table)}
+        for table in ("dcs_sessions", "dcs_messages")
+    }
     for name, have in existing.items():
         table = schema.metadata.tables[name]
         for column in table.columns:
@@ -83,6 +91,11 @@ class Store:
         self.engine = engine
         # SQLite: message batches go through a dedicated stdlib-driver thread (sqlite_sink.py).
         self._sink = SqliteMessageSink(sqlite_path) if sqlite_path else None
+        # Listeners of session changes and a write timer (metrics, webhooks: changes.py).
+        self.changes = Changes()
+        # The database itself refuses a customer's second open session (its partial unique
+        # index), so a new session can be inserted without looking for an open one first.
+        self.one_open_per_customer = False
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -102,9 +115,13 @@ class Store:
         async with engine.begin() as conn:
             await conn.run_sync(schema.metadata.create_all)
             await conn.run_sync(_add_missing_columns)
-        await _ensure_index(engine, schema.open_session_per_customer)
+        one_open = await _ensure_index(engine, schema.open_session_per_customer)
+        for index in schema.report_indexes:
+            await _ensure_index(engine, index)
         sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
-        return cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)
+        store = cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)
+        store.one_open_per_customer = one_open
+        return store
 
     async def close(self) -> None:
         if self._sink is not None:
@@ -113,9 +130,18 @@ class Store:
 
     # sessions
 
-    async def create_session(self, record: SessionRecord, *, actor: str, first_page: bool = False) -> None:
-        """Insert a new session (and, with ``first_page``, its page as the first page view)
-        in one transaction; OpenSessionExists when the customer has an open one already."""
+    @timed("create_session")
+    async def create_session(
+        self,
+        record: SessionRecord,
+        *,
+        actor: str,
+        first_page: bool = False,
+        messages: Sequence[MessageRecord] = (),
+    ) -> None:
+        """Insert a new session (and, with ``first_page``, its page as the first page view,
+        and its first ``messages``, seqs 1.. as ``record.last_seq`` says: the greeting) in
+        one transaction; OpenSessionExists when the customer has an open one already."""
         values = asdict(record)
         values["state"] = record.state.value
         transition = insert(schema.transitions).values(
@@ -125,6 +151,7 @@ class Store:
             actor=actor,
             at=record.created_at,
         )
+        created = Change("created", record, None, record.created_at, actor)
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(insert(schema.sessions).values(**values))
@@ -138,6 +165,10 @@ class Store:
                             ts=record.created_at,
                         )
                     )
+                if messages:
+                    await conn.execute(insert(schema.messages), [_message_row(m) for m in messages])
+                await self.changes.within(conn, created)
+            self.changes.committed(created)
         except IntegrityError as exc:
             if record.state.value in schema.OPEN_STATES and await self.latest_open_session(
                 record.customer_id
@@ -188,12 +219,19 @@ class Store:
             rows = (await conn.execute(query.order_by(s.accepted_at))).mappings().all()
         return [SessionRecord.from_row(r) for r in rows]
 
+    @timed("update_session")
     async def update_session(self, session_id: str, **fields: Any) -> None:
+        changed = None
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(schema.sessions).where(schema.sessions.c.id == session_id).values(**fields)
             )
+            if self.changes.notable(fields) and (row := await self._get_session(conn, session_id)):
+                changed = Change("updated", row, None, time.time(), fields=fields)
+                await self.changes.within(conn, changed)
+        self.changes.committed(changed)
 
+    @timed("transition")
     async def transition(
         self,
         session_id: str,
@@ -233,7 +271,14 @@ class Store:
                     at=at,
                 )
             )
-            return await self._get_session(conn, session_id)
+            moved = await self._get_session(conn, session_id)
+            changed = (
+                None if moved is None else Change("transition", moved, current, at, actor, detail, fields)
+            )
+            if changed is not None and self.changes:
+                await self.changes.within(conn, changed)
+        self.changes.committed(changed)
+        return moved
 
     async def transitions_of(self, session_id: str) -> list[dict[str, Any]]:
         query = (
@@ -273,7 +318,7 @@ class Store:
                 row = (await conn.execute(existing_query)).mappings().first()
                 if row is not None:
                     return MessageRecord.from_row(row), False
-                last = await self._allocate(conn, message.session_id, 1)
+                last = await self._allocate(conn, [message])
                 stored = replace(message, seq=last + 1)
                 await conn.execute(insert(schema.messages).values(**_message_row(stored)))
         except IntegrityError:  # the same client_id, stored meanwhile by another process
@@ -287,6 +332,7 @@ class Store:
             raise
         return stored, True
 
+    @timed("messages")
     async def insert_messages(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
         """Store a batch in one transaction, each message with the next seq of its session.
 
@@ -297,9 +343,11 @@ class Store:
         """
         if self._sink is not None:
             return await self._sink.write(batch)
-        counts = Counter(message.session_id for message in batch)
+        by_session: dict[str, list[MessageRecord]] = defaultdict(list)
+        for message in batch:
+            by_session[message.session_id].append(message)
         async with self.engine.begin() as conn:
-            last = {sid: await self._allocate(conn, sid, counts[sid]) for sid in sorted(counts)}
+            last = {sid: await self._allocate(conn, by_session[sid]) for sid in sorted(by_session)}
             stored = []
             for message in batch:
                 last[message.session_id] += 1
@@ -307,15 +355,22 @@ class Store:
             await conn.execute(insert(schema.messages), [_message_row(m) for m in stored])
         return stored
 
-    async def _allocate(self, conn: Any, session_id: str, count: int) -> int:
-        """Reserve ``count`` seqs in the session row (locked until the transaction ends);
-        returns the last seq before them."""
+    async def _allocate(self, conn: Any, messages: Sequence[MessageRecord]) -> int:
+        """Reserve seqs for ``messages`` (of one session) in its row, locked until the
+        transaction ends, and set its first customer message and first staff reply if
+        unset; returns the last seq before them."""
         s = schema.sessions.c
+        session_id, count = messages[0].session_id, len(messages)
+        text, replied_at = firsts(messages)
         row = (
             await conn.execute(
                 update(schema.sessions)
                 .where(s.id == session_id)
-                .values(last_seq=s.last_seq + count)
+                .values(
+                    last_seq=s.last_seq + count,
+                    first_message=case((s.first_message == "", text), else_=s.first_message),
+                    first_agent_reply_at=func.coalesce(s.first_agent_reply_at, replied_at),
+                )
                 .returning(s.last_seq)
             )
         ).first()

@@ -99,11 +99,13 @@ class MessageWriter:
             if not pending:
                 del self._pending[session_id]
 
-    async def drain(self, session_id: str) -> None:
-        """Wait until every message queued for this session so far is written or failed."""
+    async def drain(self, session_id: str) -> list[Result | BaseException]:
+        """Wait until every message queued for this session so far is written or failed:
+        each one's result or exception."""
         pending = list(self._pending.get(session_id, ()))
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if not pending:
+            return []
+        return await asyncio.gather(*pending, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:

@@ -31,6 +31,18 @@ async def send_from_console(page: Page, text: str) -> None:
     await box.press("Enter")
 
 
+async def end_from_console(page: Page) -> None:
+    """End the selected session: End session, then confirm in the dialog."""
+    await page.locator(part("end")).click()
+    await page.locator(part("confirm-ok")).click()
+
+
+async def end_from_widget(page: Page) -> None:
+    """The customer ends the chat: End chat, then confirm."""
+    await page.locator(part("end", W)).click()
+    await page.locator(part("end-confirm", W)).click()
+
+
 class Contexts:
     """Browser contexts for one test, closed before the server stops (open sockets would hold
     it up). ``init_script`` runs first in every page they make."""

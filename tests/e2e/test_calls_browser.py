@@ -181,7 +181,8 @@ async def test_voice_call_then_video_mute_and_hang_up_from_each_side(
 
     # 2. video: both turn their cameras on; each sees the other's (and its own) video
     await agent.locator(part("call-camera")).click()
-    await expect(agent.locator(part("call-camera"))).to_have_attribute("aria-pressed", "true")
+    await expect(agent.locator(part("call-camera"))).to_have_attribute("data-on", "true")
+    await expect(agent.locator(part("call-camera"))).to_have_text("Turn camera off")  # says what a press does
     await expect(customer.locator(part("remote-video", W))).to_be_visible(timeout=CALL_TIMEOUT_MS)
     await customer.locator(part("call-camera", W)).click()
     await expect(agent.locator(part("remote-video"))).to_be_visible(timeout=CALL_TIMEOUT_MS)
@@ -197,12 +198,14 @@ async def test_voice_call_then_video_mute_and_hang_up_from_each_side(
     assert await audio_energy_over(agent, 1.5) > 0
     mute = customer.locator(part("call-mute", W))
     await mute.click()
-    await expect(mute).to_have_attribute("aria-pressed", "true")
+    await expect(mute).to_have_attribute("data-on", "true")
+    await expect(mute).to_have_text("Unmute")
     await expect(agent.locator(part("call-bar"))).to_contain_text("is muted")
     await until_silent(agent)  # what was in flight played out
     muted_energy = await audio_energy_over(agent, 1.5)
     await mute.click()
-    await expect(mute).to_have_attribute("aria-pressed", "false")
+    await expect(mute).to_have_attribute("data-on", "false")
+    await expect(mute).to_have_text("Mute")
     await expect(agent.locator(part("call-bar"))).not_to_contain_text("is muted")
     await wait_rising(agent, "audio", key="energy")  # the sound is back (after the jitter buffer)
     unmuted_energy = await audio_energy_over(agent, 1.5)

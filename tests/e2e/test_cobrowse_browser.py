@@ -30,7 +30,7 @@ from playwright.async_api import Page, expect
 
 from tests import netns, turn
 from tests.e2e.conftest import serve_shop
-from tests.e2e.pages import Contexts, W, live_session, part
+from tests.e2e.pages import Contexts, W, end_from_console, end_from_widget, live_session, part
 from tests.e2e.relay_codec import RelayDecoder
 from tests.e2e.test_calls_browser import agent_rings_customer_accepts, call_state
 
@@ -321,7 +321,7 @@ async def test_cobrowse_alongside_a_call(contexts: Contexts, shop_url: str) -> N
     await expect(replay(agent).locator("h1")).to_have_text("After the call", timeout=TIMEOUT_MS)
     await expect(customer.locator(part("cobrowse-banner", W))).to_be_visible()
     # the customer closes the conversation: co-browse stops with it, on both sides
-    await customer.locator(part("end", W)).click()
+    await end_from_widget(customer)
     await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden(timeout=TIMEOUT_MS)
     await expect(agent.locator(VIEW_IFRAME)).to_have_count(0, timeout=TIMEOUT_MS)
     assert not errors, errors
@@ -365,7 +365,7 @@ async def test_cobrowse_turn_only_path_is_still_peer_to_peer(contexts: Contexts,
     relayed = await customer.evaluate("() => window.__dcsCobrowse.stats()")
     assert relayed["bytesPeer"] > 0, relayed
     # ending the session stops co-browse on both sides at once
-    await agent.locator(part("end")).click()
+    await end_from_console(agent)
     await expect(customer.locator(part("cobrowse-banner", W))).to_be_hidden(timeout=TIMEOUT_MS)
     await expect(agent.locator(VIEW_IFRAME)).to_have_count(0, timeout=TIMEOUT_MS)
     assert not errors, errors

@@ -12,12 +12,13 @@ customer's browser sent (WebSocket frames and data-channel messages, inflated), 
 server's log or in its database. The agent's replay does show what is not masked (so the
 test cannot pass by sending nothing), masked text keeps its length and line structure,
 boxes keep their size, and remote control types into allowed inputs inside a shadow root
-and an iframe, never into masked ones.
+and an iframe, never into masked ones. Every page is also compared pixel by pixel with the
+agent's replay (tests/e2e/cobrowse_checks.py: method and threshold).
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ from playwright.async_api import Page, expect
 
 from signaling_server.auth import ensure_demo_key
 from tests import netns, turn
+from tests.e2e.cobrowse_checks import (
+    MAX_DIFFERING,
+    assert_nothing_leaked,
+    compare,
+    log_everything,
+    pixel_ready,
+)
 from tests.e2e.conftest import serve_shop
 from tests.e2e.pages import Contexts, W, open_console, part, send_from_console
 from tests.e2e.sites import page_canaries, site_app, third_party_app
@@ -37,7 +45,6 @@ from tests.e2e.test_cobrowse_browser import (
     VIEW_IFRAME,
     Sent,
     click_in_view,
-    database_bytes,
     point_at,
     replay,
     share,
@@ -218,12 +225,28 @@ async def same_box(customer: Any, shown: Any, what: str, text: bool = False) -> 
         assert re.fullmatch(r"[x\s]+", masked), f"{what}: {masked!r} is not masked"
 
 
-async def type_in_view(agent: Page, target: Any, value: str) -> bool:
-    """The agent clicks a field in the replay and types; False if the console offered no typing."""
-    box = await target.bounding_box()
-    assert box is not None, "the field is not visible in the viewer"
-    await agent.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+async def type_in_view(agent: Page, target: Any, value: str, customer_field: Any = None) -> bool:
+    """The agent clicks a field in the replay and types; False if the console offered no
+    typing. `customer_field`: the field on the customer's page, scrolled into view first
+    (the agent can only click what the replay shows)."""
     typed = agent.locator(part("cobrowse-type"))
+    if await typed.is_visible():  # the last field's: closed, so that only this click opens one
+        await typed.press("Escape")
+        await expect(typed).to_be_hidden()
+    if customer_field is not None:
+        await customer_field.scroll_into_view_if_needed()
+    view = await agent.locator(VIEW_IFRAME).bounding_box()
+    assert view is not None, "the replay is not shown"
+    for _ in range(50):  # until the replay has followed the customer's scroll
+        box = await target.bounding_box()
+        assert box is not None, "the field is not visible in the viewer"
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        if view["x"] <= x <= view["x"] + view["width"] and view["y"] <= y <= view["y"] + view["height"]:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the field is outside the replay's viewport")
+    await agent.mouse.click(x, y)
     try:
         await expect(typed).to_be_visible(timeout=3000)
     except AssertionError:
@@ -236,11 +259,11 @@ async def type_in_view(agent: Page, target: Any, value: str) -> bool:
 async def test_nothing_masked_leaves_real_sites(
     contexts: Contexts, world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO)
-    for name in ("signaling_server", "dcs_sdk", "socketio", "engineio", "aiohttp"):
-        caplog.set_level(logging.DEBUG, logger=name)
+    log_everything(caplog)
     sent = Sent()
+    figures: dict[str, float] = {}
     customer, agent, errors = await live_chat(contexts, world, sent)
+    await pixel_ready(customer, agent)
     await share(customer, agent)
     await wait_transport(customer, "peer")
     view = replay(agent)
@@ -266,6 +289,16 @@ async def test_nothing_masked_leaves_real_sites(
         assert value is None, f"{hidden} has a value in the replay"
     await expect(view.locator("#newsletter")).not_to_be_checked()  # not allowed: its state stays home
     await expect(customer.locator("#newsletter")).to_be_checked()
+    assert await compare(customer, agent, "checkout", figures, tmp_path) < MAX_DIFFERING
+    # the agent types into the allowed note (its last word held back while the customer is
+    # in the field, as for their own typing), never into the card number under the mask
+    assert await type_in_view(
+        agent, view.locator("#note"), "VISIBLE-typed-note ok", customer.locator("#note")
+    )
+    await expect(customer.locator("#note")).to_have_value("VISIBLE-typed-note ok")
+    await type_in_view(agent, view.locator("#card"), "5555", customer.locator("#card"))
+    await point_at(customer, agent, "#card")
+    await expect(customer.locator("#card")).to_have_value(TYPED["#card"])
 
     # online banking: balances in attributes, masked text keeps its shape
     await navigate(customer, agent, f"{world.site}/bank", "Accounts overview")
@@ -277,6 +310,7 @@ async def test_nothing_masked_leaves_real_sites(
     await customer.evaluate(LATER_BANK)
     await expect(view.locator("#offer")).to_have_text("VISIBLE-offer-later", timeout=TIMEOUT_MS)
     await expect(view.locator("#txns li")).to_have_count(2)
+    assert await compare(customer, agent, "bank", figures, tmp_path) < MAX_DIFFERING
 
     # a design system: open shadow roots (masked hosts, nested), a closed one, typing
     await navigate(customer, agent, f"{world.site}/components", "Components")
@@ -287,10 +321,13 @@ async def test_nothing_masked_leaves_real_sites(
     await same_box(customer.locator(amount), view.locator(amount), "masked shadow text", text=True)
     await customer.evaluate(LATER_COMPONENTS)
     await expect(view.locator("#card-open .body")).to_have_text("VISIBLE-shadow-later", timeout=TIMEOUT_MS)
-    assert await type_in_view(agent, view.locator("#ref-open"), "VISIBLE-typed-ref")
+    assert await compare(customer, agent, "components", figures, tmp_path) < MAX_DIFFERING
+    assert await type_in_view(
+        agent, view.locator("#ref-open"), "VISIBLE-typed-ref", customer.locator("#field-masked")
+    )
     await expect(customer.locator("#ref-open")).to_have_value("VISIBLE-typed-ref")
     await type_in_view(agent, view.locator("#ref-masked"), "9999")
-    await point_at(customer, agent, "#after")  # (whatever the console sent has arrived by now)
+    await point_at(customer, agent, "#field-open")  # (whatever the console sent has arrived by now)
     await expect(customer.locator("#ref-masked")).to_have_value("")
 
     # iframes: same-origin (open, masked, blocked) and another origin's
@@ -300,11 +337,13 @@ async def test_nothing_masked_leaves_real_sites(
     await same_box(customer.locator("#frame-foreign"), view.locator("#frame-foreign"), "cross-origin iframe")
     await customer.evaluate(LATER_FRAMES)
     await expect(open_frame.locator("#help")).to_have_text("VISIBLE-frame-later", timeout=TIMEOUT_MS)
-    assert await type_in_view(agent, open_frame.locator("#frame-note"), "VISIBLE-typed-frame")
-    typed = customer.frame_locator("#frame-open").locator("#frame-note")
-    await expect(typed).to_have_value("VISIBLE-typed-frame")
-    await type_in_view(agent, view.frame_locator("#frame-masked").locator("#frame-note"), "9999")
-    await point_at(customer, agent, "#after")
+    assert await compare(customer, agent, "frames", figures, tmp_path) < MAX_DIFFERING
+    frame_note = customer.frame_locator("#frame-open").locator("#frame-note")
+    assert await type_in_view(agent, open_frame.locator("#frame-note"), "VISIBLE-typed-frame", frame_note)
+    await expect(frame_note).to_have_value("VISIBLE-typed-frame")
+    masked_note = customer.frame_locator("#frame-masked").locator("#frame-note")
+    await type_in_view(agent, view.frame_locator("#frame-masked").locator("#frame-note"), "9999", masked_note)
+    await point_at(customer, agent, "#frame-masked")
     await expect(customer.frame_locator("#frame-masked").locator("#frame-note")).to_have_value("")
 
     await customer.locator(part("cobrowse-stop", W)).click()
@@ -313,31 +352,32 @@ async def test_nothing_masked_leaves_real_sites(
     # not one canary left the customer's browser: not on the wire, not in logs, not stored
     canaries = page_canaries() | LATER | set(TYPED.values()) | set(NOTE_SECRETS)
     assert len(canaries) > 50, canaries
-    wire = sent.text()
-    assert sent.inflated > 0, "no co-browse frame on the wire was read"
-    for shown in (NOTE, *UNMASKED_LATER):
-        assert shown in wire, f"{shown!r} (not masked) is not on the wire: the checks below prove nothing"
-    logged = caplog.text + "\n".join(str(r.args) for r in caplog.records)
-    stored = database_bytes(tmp_path)
-    assert stored, "no database file found"
-    assert CHAT_REPLY not in wire, "the widget's own content was recorded"
-    for where, text in (("sent", wire), ("server log", logged), ("database", stored)):
-        leaks = sorted(v for v in (*canaries, *TYPED_TAILS, *NOTE_TAILS) if v in text)
-        assert not leaks, f"masked values reached the {where}: {leaks}"
+    assert CHAT_REPLY not in sent.text(), "the widget's own content was recorded"
+    searched = canaries | set(TYPED_TAILS) | set(NOTE_TAILS)
+    assert_nothing_leaked(searched, (NOTE, "VISIBLE-typed-note", *UNMASKED_LATER), sent, caplog, tmp_path)
     assert not errors, errors
 
 
 @netns.isolated
-async def test_replay_follows_a_single_page_app_and_closed_dialogs(contexts: Contexts, world: World) -> None:
+async def test_replay_follows_a_single_page_app_and_closed_dialogs(
+    contexts: Contexts, world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The console follows the URL and title through pushState, replaceState, hash changes
-    and going back; after the customer closes a modal dialog, the agent's clicks reach the
-    page again (the replay does not keep the rest of the page inert)."""
-    customer, agent, errors = await live_chat(contexts, world, Sent(), "/app")
+    and going back; after the customer closes a modal dialog, the agent's clicks and typing
+    reach the page again (the replay does not keep the rest of the page inert), never a
+    masked field; nothing masked on the page (or in its dialog) is sent."""
+    log_everything(caplog)
+    sent = Sent()
+    figures: dict[str, float] = {}
+    customer, agent, errors = await live_chat(contexts, world, sent, "/app")
+    await pixel_ready(customer, agent)
     await share(customer, agent)
     view = replay(agent)
     url = agent.locator(part("cobrowse-url"))
     await expect(view.locator("h1")).to_have_text("Dashboard", timeout=TIMEOUT_MS)
     await expect(url).to_contain_text("/app")
+    await expect(view.locator("#plan")).to_have_text(re.compile(r"^[x\s]+$"))
+    assert await compare(customer, agent, "app", figures, tmp_path) < MAX_DIFFERING
     await grant_control(customer, agent)
 
     # a modal dialog opens and closes on the customer's page; clicks then reach the page
@@ -356,6 +396,15 @@ async def test_replay_follows_a_single_page_app_and_closed_dialogs(contexts: Con
     await expect(view.locator("#settings")).to_be_hidden(timeout=TIMEOUT_MS)
     await click_in_view(agent, "#more")
     await expect(customer.locator("#count")).to_have_text("2")
+    # and types: into the allowed field, never into the one that is not allowed
+    assert await type_in_view(
+        agent, view.locator("#app-ref"), "VISIBLE-typed-app ok", customer.locator("#app-ref")
+    )
+    await expect(customer.locator("#app-ref")).to_have_value("VISIBLE-typed-app ok")
+    await type_in_view(agent, view.locator("#app-answer"), "9999", customer.locator("#app-answer"))
+    await point_at(customer, agent, "#app-answer")
+    await expect(customer.locator("#app-answer")).to_have_value("cnry-appanswer-7301")
+    assert await compare(customer, agent, "app-after-dialog", figures, tmp_path) < MAX_DIFFERING
 
     # the router changes the URL and the title; the console follows
     await customer.evaluate("() => go('/app/orders?tab=open', 'Orders · Alpine app')")
@@ -372,4 +421,8 @@ async def test_replay_follows_a_single_page_app_and_closed_dialogs(contexts: Con
     await expect(url).to_contain_text("/app/orders/42")
     await customer.go_back()  # back to where the app started (popstate alone)
     await expect(url).to_have_text(re.compile(r"/app\s*$"), timeout=TIMEOUT_MS)
+
+    canaries = page_canaries(("app.html",))
+    assert len(canaries) >= 6, canaries
+    assert_nothing_leaked(canaries, ("VISIBLE-app", "VISIBLE-typed-app", "Order 42"), sent, caplog, tmp_path)
     assert not errors, errors

@@ -9,7 +9,16 @@ import re
 
 from playwright.async_api import expect
 
-from tests.e2e.pages import Contexts, W, live_session, open_console, part, send_from_console, send_from_widget
+from tests.e2e.pages import (
+    Contexts,
+    W,
+    end_from_console,
+    live_session,
+    open_console,
+    part,
+    send_from_console,
+    send_from_widget,
+)
 
 LEFT = "My parcel 5512 arrived damaged, please get back to me."
 
@@ -74,7 +83,7 @@ async def test_start_a_new_conversation_while_the_agent_wraps_up(contexts: Conte
     await send_from_widget(customer, "Thanks, that was all")
     await expect(agent.locator(part("message")).filter(has_text="Thanks, that was all")).to_have_count(1)
     old = await customer.evaluate("localStorage.getItem('dcs:session')")
-    await agent.locator(part("end")).click()
+    await end_from_console(agent)
 
     # over for the customer at once: rate, and start again (the agent is still in wrap-up)
     restart = customer.locator(part("new-conversation", W))
@@ -99,6 +108,7 @@ async def test_start_a_new_conversation_while_the_agent_wraps_up(contexts: Conte
 
     # the agent finishes the old one's wrap-up undisturbed
     await agent.locator(part("wrap-up-notes")).fill("Resolved.")
+    await agent.locator(part("wrap-up-disposition")).select_option("resolved")
     await agent.locator(part("wrap-up-submit")).click()
     await expect(agent.locator(part("my-session"))).to_have_count(0)
     await expect(customer.locator(part("status", W))).to_have_text("Virtual assistant")

@@ -85,8 +85,7 @@ async def test_signout_hands_live_sessions_on_to_the_front(connect: Connect) -> 
 
     # the next agent sees why, takes it, and gets the whole conversation
     bob = await connect("agent", "bob", name="Bob")
-    snapshot = await bob.wait_for(Event.QUEUE_SNAPSHOT, lambda s: len(s["sessions"]) == 2)
-    first, second = snapshot["sessions"]
+    first, second = await bob.wait_queue(lambda q: len(q) == 2)
     assert (first["session_id"], second["session_id"]) == (s_sam, s_early)
     assert first["reason"] == "Alice signed out" and first["priority"] is True
     assert second["priority"] is False
@@ -127,9 +126,9 @@ async def test_lost_connection_hands_on_after_the_grace_and_ends_the_call(connec
     assert (await early.wait_for(Event.SESSION_STATE, lambda s: s["position"] == 2))["state"] == "queued"
 
     bob = await connect("agent", "bob", name="Bob")
-    snapshot = await bob.wait_for(Event.QUEUE_SNAPSHOT, lambda s: len(s["sessions"]) == 2)
-    assert [i["session_id"] for i in snapshot["sessions"]] == [s_sam, s_early]
-    assert snapshot["sessions"][0]["reason"] == "Alice lost connection"
+    queue = await bob.wait_queue(lambda q: len(q) == 2)
+    assert [i["session_id"] for i in queue] == [s_sam, s_early]
+    assert queue[0]["reason"] == "Alice lost connection"
     handoff = await bob.accept(s_sam)
     assert handoff["reason"] == "Alice lost connection" and handoff["call"] is None
     assert "Can you call me?" in [m["text"] for m in handoff["transcript"]]

@@ -159,5 +159,11 @@ async def test_cobrowse_ends_with_the_live_session(connect: Connect, leave: str)
     else:
         await agent.transfer(sid, "billing")
     ended = await customer.wait_for(Event.COBROWSE_STATE, lambda c: c["state"] == "ended")
-    assert ended["cobrowse_id"] == cid and ended["reason"] == "session ended"
+    why = "session ended" if leave == "end" else "transferred"
+    assert ended["cobrowse_id"] == cid and ended["reason"] == why
+    if leave == "transfer":  # and the chat says so, politely
+        told = await customer.wait_for(
+            Event.CHAT_MESSAGE, lambda m: "passing you to the billing team" in m["text"]
+        )
+        assert ", so screen sharing ended." in told["text"]
     await expect(ErrorCode.WRONG_STATE, customer.request(Event.COBROWSE_DATA, data(sid, cid, "{}")))

@@ -51,11 +51,10 @@ async def test_the_whole_journey_with_handoff(connect: Connect) -> None:
     assert state["availability"]["available"] is False
 
     agent = await connect("agent", "alice", name="Alice")
-    snapshot = await agent.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
-    item = snapshot["sessions"][0]
+    item = (await agent.wait_queue(bool))[0]
     assert item["session_id"] == sid
     assert item["first_message"] == "Where is my order 88123?"
-    assert item["page"]["url"] == PAGE.url and item["reason"] == "customer_request"
+    assert item["page"]["url"] == PAGE.url and item["reason"] == "asked for a person"
 
     handoff = await agent.accept(sid)
     assert handoff["customer"] == {
@@ -64,7 +63,7 @@ async def test_the_whole_journey_with_handoff(connect: Connect) -> None:
         "attributes": {"plan": "gold", "email": "v1@x.test"},
     }
     assert handoff["page"] == {"url": PAGE.url, "title": PAGE.title}
-    assert handoff["reason"] == "customer_request"
+    assert handoff["reason"] == "asked for a person"
     texts = [m["text"] for m in handoff["transcript"]]
     assert "Where is my order 88123?" in texts
     assert [m["seq"] for m in handoff["transcript"]] == list(range(1, len(texts) + 1))
@@ -104,7 +103,7 @@ async def test_queue_positions_move_and_first_accept_wins(connect: Connect) -> N
     assert (await c2.wait_for(Event.SESSION_STATE, lambda s: s["state"] == "queued"))["position"] == 2
     alice = await connect("agent", "alice", name="Alice")
     bob = await connect("agent", "bob", name="Bob")
-    await bob.wait_for(Event.QUEUE_SNAPSHOT, lambda s: len(s["sessions"]) == 2)
+    await bob.wait_queue(lambda q: len(q) == 2)
 
     results = await asyncio.gather(alice.accept(s1), bob.accept(s1), return_exceptions=True)
     winners = [r for r in results if isinstance(r, dict)]
@@ -112,8 +111,9 @@ async def test_queue_positions_move_and_first_accept_wins(connect: Connect) -> N
     assert len(winners) == 1 and len(losers) == 1
     assert losers[0].code == ErrorCode.ALREADY_TAKEN
     # everyone sees it go, and the second customer moves up
-    await bob.wait_for(Event.QUEUE_SNAPSHOT, lambda s: [i["session_id"] for i in s["sessions"]] == [s2])
-    await alice.wait_for(Event.QUEUE_SNAPSHOT, lambda s: [i["session_id"] for i in s["sessions"]] == [s2])
+    await bob.wait_queue(lambda q: [i["session_id"] for i in q] == [s2])
+    await alice.wait_queue(lambda q: [i["session_id"] for i in q] == [s2])
+    assert bob.queue.total == alice.queue.total == 1
     assert (await c2.wait_for(Event.SESSION_STATE, lambda s: s.get("position") == 1))["state"] == "queued"
 
 
@@ -154,8 +154,7 @@ async def test_escalation_in_the_customers_own_words(connect: Connect) -> None:
     state = await customer.wait_for(Event.SESSION_STATE, lambda s: s["state"] == "queued")
     assert state["position"] == 1
     agent = await connect("agent", "alice", name="Alice")
-    snap = await agent.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
-    assert snap["sessions"][0]["reason"] == "customer_request"
+    assert (await agent.wait_queue(bool))[0]["reason"] == "asked for a person"
 
 
 async def test_two_unanswerable_questions_escalate(connect: Connect) -> None:
@@ -166,8 +165,16 @@ async def test_two_unanswerable_questions_escalate(connect: Connect) -> None:
     await customer.send(started.session_id, "purple elephants dance quietly on tuesdays")
     await customer.wait_for(Event.SESSION_STATE, lambda s: s["state"] == "queued", timeout=10)
     agent = await connect("agent", "alice", name="Alice")
-    snap = await agent.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
-    assert snap["sessions"][0]["reason"] == "unmatched"
+    # the queue card says why in words, and "understood" holds the questions themselves
+    assert (await agent.wait_queue(bool))[0]["reason"] == (
+        "the assistant could not answer twice: “what is the airspeed of an unladen swallow”; "
+        "“purple elephants dance quietly on tuesdays”"
+    )
+    handoff = await agent.accept(started.session_id)
+    assert handoff["understanding"]["unanswered"] == [
+        "what is the airspeed of an unladen swallow",
+        "purple elephants dance quietly on tuesdays",
+    ]
 
 
 async def test_retried_client_id_is_stored_once(connect: Connect) -> None:
@@ -208,10 +215,11 @@ async def test_a_reconnecting_customer_resumes_with_nothing_lost(connect: Connec
 async def test_customer_closing_a_queued_chat_leaves_the_queue(connect: Connect) -> None:
     customer, sid = await queued_session(connect, "v1")
     agent = await connect("agent", "alice", name="Alice")
-    await agent.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
+    await agent.wait_queue(bool)
     closed = await customer.close_session(sid)
     assert closed["state"] == "ended"
-    await agent.wait_for(Event.QUEUE_SNAPSHOT, lambda s: s["sessions"] == [])
+    await agent.wait_queue(lambda q: q == [])
+    assert agent.queue.total == 0
     await customer.rate(sid, 2, "gave up waiting")
 
 
@@ -229,7 +237,9 @@ async def test_transfer_requeues_with_history(connect: Connect) -> None:
     carol = await connect("agent", "carol", name="Carol", skills=["billing"])
     handoff = await carol.accept(sid)
     assert "Passing you to billing." in [m["text"] for m in handoff["transcript"]]
-    assert handoff["reason"].startswith("transfer")
+    assert handoff["reason"] == "transferred by Alice: refund question"
+    # the note travels with the session as a staff note, never as chat
+    assert [(n["kind"], n["text"]) for n in handoff["notes"]] == [("transfer", "refund question")]
 
 
 async def test_away_survives_a_console_reconnect(connect: Connect) -> None:

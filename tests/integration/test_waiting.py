@@ -141,8 +141,7 @@ async def test_a_left_message_is_found_answered_and_read_on_return(
     # the server restarts in the night; the agent comes in the next morning
     async with serve(server_config) as url:
         async with DcsClient(url, mint("agent", "alice", name="Alice")) as alice:
-            snapshot = await alice.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
-            (item,) = snapshot["sessions"]
+            (item,) = await alice.wait_queue(bool)
             assert item["session_id"] == sid
             assert item["left_message"]["text"] == text
             assert item["left_message"]["at"] == ack["session"]["left_message_at"]
@@ -166,9 +165,9 @@ async def test_a_message_can_only_be_left_while_the_conversation_is_open(connect
     ack = await sam.leave_message(sid, "Are you open on Sunday?")
     assert ack["session"]["state"] == "queued" and ack["session"]["left_message_at"] is not None
     alice = await connect("agent", "alice", name="Alice")
-    snapshot = await alice.wait_for(Event.QUEUE_SNAPSHOT, lambda s: bool(s["sessions"]))
-    assert snapshot["sessions"][0]["left_message"]["text"] == "Are you open on Sunday?"
-    assert snapshot["sessions"][0]["reason"] == "left a message"
+    item = (await alice.wait_queue(bool))[0]
+    assert item["left_message"]["text"] == "Are you open on Sunday?"
+    assert item["reason"] == "left a message"
     await alice.accept(sid)
     # taken meanwhile: the text goes into the live chat as it is
     live = await sam.leave_message(sid, "Also, do you ship to Norway?")

@@ -142,11 +142,13 @@ export function createActions({ conn, store, notify }) {
     });
   }
 
-  function wrapUp(sessionId, notes) {
+  function wrapUp(sessionId, notes, disposition = "") {
     return once(`wrap:${sessionId}`, async () => {
       const entry = store.get(sessionId);
       const name = entry ? customerLabel(entry.customer) : "the customer";
-      const ack = await conn.request(Event.SESSION_WRAP_UP, { session_id: sessionId, notes: String(notes || "") });
+      const payload = { session_id: sessionId, notes: String(notes || "") };
+      if (disposition) payload.disposition = disposition; // a configured code (workspace.py)
+      const ack = await conn.request(Event.SESSION_WRAP_UP, payload);
       if (ack.ok) {
         store.removeSession(sessionId);
         notify(`Session with ${name} closed.`);

@@ -20,7 +20,14 @@ import { createCobrowse } from "./cobrowse.js";
 import { createSignIn } from "./views/signin.js";
 import { createNotice } from "./views/notice.js";
 import { createWorkspace } from "./views/workspace.js";
+import { titleText } from "./views/alerts.js";
 import { createSignOutDialog } from "./views/signout.js";
+import { createTransfers } from "./transfers.js";
+import { createSupervisorConsole } from "./supervisor/index.js";
+import { peekClaims } from "./auth.js";
+import { Event } from "../src/protocol.js";
+import { createConsoleFiles } from "./files.js";
+import { createHistory } from "./history.js";
 
 const TITLE = "DCS agent console";
 
@@ -77,7 +84,45 @@ async function main() {
     start(credential, getToken, first);
   }
 
+  // a supervisor's token opens the floor (supervisor/), every other the agent workspace
+  function startSupervisor(credential, getToken, firstToken) {
+    const conn = createConnection({ getToken, firstToken });
+    const notice = createNotice();
+    const floor = createSupervisorConsole({
+      conn,
+      notice,
+      getToken,
+      name: provisionalName(config, credential),
+      onSignOut: async () => {
+        await conn.request(Event.AGENT_SIGNOUT, {});
+        signOut();
+      },
+    });
+    const history = createHistory({ conn }); // the search over past sessions of their queues
+    floor.el.querySelector(".supervisor__stepin")?.append(history.el);
+    conn.on("state", floor.onState);
+    conn.on("push", floor.onPush);
+    conn.on("connected", floor.onConnected);
+    conn.on("refused", ({ message }) => {
+      stop();
+      forgetCredential();
+      showSignIn(message);
+    });
+    running = {
+      stop() {
+        conn.stop();
+        notice.destroy();
+        history.destroy();
+        floor.destroy();
+      },
+    };
+    root.replaceChildren(floor.el);
+    document.title = `Supervisor · ${TITLE}`;
+    conn.start();
+  }
+
   function start(credential, getToken, firstToken) {
+    if (peekClaims(firstToken)?.role === "supervisor") return startSupervisor(credential, getToken, firstToken);
     const store = createStore();
     const conn = createConnection({ getToken, firstToken });
     const notice = createNotice();
@@ -85,31 +130,48 @@ async function main() {
     const apply = createSync({ store, actions, notify: notice.say });
     const calls = createCalls({ conn, store, notify: notice.say });
     const cobrowse = createCobrowse({ conn, store, notify: notice.say });
+    const transfers = createTransfers({ conn, notify: notice.say });
     const leaving = createSignOutDialog({ conn, store, onSignedOut: signOut });
     const workspace = createWorkspace({
+      config,
       store,
       actions,
       calls,
       cobrowse,
+      transfers,
       notice,
       provisionalName: provisionalName(config, credential),
       onSignOut: () => leaving.ask(),
     });
 
+    // files and read receipts in the conversation, history in the context column
+    const files = createConsoleFiles({ conn, store, root: workspace.el, getToken });
+    const history = createHistory({ conn, store });
+    workspace.el.querySelector(".col--context")?.append(history.el);
+
     const updateTitle = () => {
-      const unread = store.totalUnread();
-      document.title = unread ? `(${unread}) ${TITLE}` : TITLE;
+      document.title = titleText(TITLE, store.totalUnread(), store.queueTotal); // views/alerts.js
     };
     const onVisible = () => {
       if (document.visibilityState === "visible" && store.selectedId) store.markRead(store.selectedId);
     };
     document.addEventListener("visibilitychange", onVisible);
     store.on("sessions", updateTitle);
+    store.on("queue", updateTitle);
 
     conn.on("state", (state) => store.setConnection(state));
     conn.on("push", apply);
     conn.on("push", calls.onPush); // after apply: a handoff's session is held by then
     conn.on("push", cobrowse.onPush);
+    conn.on("push", transfers.onPush);
+    conn.on("push", (name, data) => {
+      if (name !== Event.AGENT_SIGNED_OUT) return;
+      const by = data && data.by && typeof data.by.name === "string" ? data.by.name : "A supervisor";
+      stop();
+      forgetCredential();
+      forgetPresence();
+      showSignIn(`${by} signed you out. Your chats went back to the queue for another agent.`);
+    });
     conn.on("connected", () => actions.resume());
     conn.on("refused", ({ code, message }) => {
       stop();
@@ -123,10 +185,13 @@ async function main() {
         document.removeEventListener("visibilitychange", onVisible);
         conn.stop();
         notice.destroy();
+        files.destroy();
+        history.destroy();
         workspace.destroy();
         leaving.destroy();
         calls.destroy();
         cobrowse.destroy();
+        transfers.destroy();
         store.reset();
       },
     };

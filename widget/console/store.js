@@ -32,7 +32,13 @@ export function cleanMessage(m) {
     text: text(m.text),
     ts: num(m.ts),
     suggestions: Array.isArray(m.suggestions) ? m.suggestions.filter((s) => typeof s === "string") : [],
+    attachment: cleanAttachment(m.attachment), // a file the message carries (files.js), or null
   };
+}
+
+function cleanAttachment(a) {
+  if (!isObj(a) || typeof a.id !== "string") return null;
+  return { id: a.id, name: text(a.name) || "file", content_type: text(a.content_type), size: num(a.size) || 0 };
 }
 
 function cleanSession(s) {
@@ -103,7 +109,8 @@ const TYPING_EXPIRY_MS = 8000;
 export function createStore() {
   const events = createEmitter();
   let agent = null;
-  let queue = [];
+  let queue = []; // the first page (queue.snapshot, then queue.changes)
+  let queueTotal = 0; // how many wait in all for this agent
   let connection = "offline";
   let selectedId = null;
   const sessions = new Map();
@@ -203,6 +210,7 @@ export function createStore() {
       orphans.clear();
       agent = null;
       queue = [];
+      queueTotal = 0;
       selectedId = null;
       events.emit("agent");
       events.emit("queue");
@@ -227,16 +235,50 @@ export function createStore() {
       for (const id of held) gone.delete(id);
     },
 
+    // queue.snapshot: the first page of what the agent may take, and how many wait in all
     setQueue(raw) {
       const list = isObj(raw) && Array.isArray(raw.sessions) ? raw.sessions : [];
       queue = list.map(cleanQueueItem).filter(Boolean);
+      queueTotal = isObj(raw) && Number.isInteger(raw.total) ? raw.total : queue.length;
       events.emit("queue");
+    },
+
+    // queue.changes: removes, adds (placed before the item they name, else at their index),
+    // updates in place; then the new total
+    applyQueueChanges(raw) {
+      const changes = isObj(raw) && Array.isArray(raw.changes) ? raw.changes : [];
+      let next = queue;
+      for (const change of changes) {
+        if (!isObj(change)) continue;
+        if (change.op === "remove") {
+          next = next.filter((item) => item.session_id !== change.session_id);
+          continue;
+        }
+        const item = cleanQueueItem(change.session);
+        if (!item) continue;
+        if (change.op === "update") {
+          next = next.map((old) => (old.session_id === item.session_id ? item : old));
+        } else if (change.op === "add") {
+          next = next.filter((old) => old.session_id !== item.session_id);
+          let at = typeof change.before === "string" ? next.findIndex((old) => old.session_id === change.before) : -1;
+          if (at < 0) at = change.before == null || !Number.isInteger(change.index) ? next.length : Math.min(change.index, next.length);
+          next = [...next.slice(0, at), item, ...next.slice(at)];
+        }
+      }
+      queue = next;
+      if (isObj(raw) && Number.isInteger(raw.total)) queueTotal = raw.total;
+      events.emit("queue");
+    },
+
+    get queueTotal() {
+      return Math.max(queueTotal, queue.length);
     },
 
     dropQueueItem(id) {
       const next = queue.filter((item) => item.session_id !== id);
       if (next.length !== queue.length) {
         queue = next;
+        queueTotal = Math.max(0, queueTotal - 1);
         events.emit("queue");
       }
     },
@@ -267,6 +309,8 @@ export function createStore() {
             confidence: num(u.confidence),
             slots: isObj(u.slots) ? u.slots : {},
             unmatched: num(u.unmatched) ?? 0,
+            // the customer's questions the assistant could not answer
+            unanswered: Array.isArray(u.unanswered) ? u.unanswered.filter((q) => typeof q === "string") : [],
           }
         : null;
       entry.queuedAt = num(raw.queued_at);

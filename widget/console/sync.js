@@ -22,6 +22,7 @@ export function createSync({ store, actions, notify }) {
       }
     },
     [Event.QUEUE_SNAPSHOT]: (data) => store.setQueue(data),
+    [Event.QUEUE_CHANGES]: (data) => store.applyQueueChanges(data),
     [Event.SESSION_HANDOFF]: (data) => store.upsertHandoff(data),
     [Event.SESSION_REVOKED]: (data) => {
       const id = data && typeof data.session_id === "string" ? data.session_id : "";

@@ -19,7 +19,7 @@ function callWasUnderWay() {
   return false;
 }
 
-export function createCallHook({ url, request, getSessionId, getSlot, openPanel, onChange, notice }) {
+export function createCallHook({ url, request, getSessionId, getSlot, getLayer, openPanel, onChange, notice, say, getT, isOpen }) {
   let api = null;
   let loading = null;
   let queue = [];
@@ -51,7 +51,10 @@ export function createCallHook({ url, request, getSessionId, getSlot, openPanel,
             request,
             getSessionId,
             slot: getSlot(),
+            layer: getLayer(),
             openPanel,
+            t: getT(),
+            isOpen,
             onActive: (value) => {
               if (value === active) return;
               active = value;
@@ -66,7 +69,7 @@ export function createCallHook({ url, request, getSessionId, getSlot, openPanel,
           loading = null;
           queue = [];
           console.error("[DCS] the call code could not be loaded:", err);
-          notice("Calls are not available right now; the chat still works.");
+          notice(say("calls_unavailable"));
         });
     }
     return loading;

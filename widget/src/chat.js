@@ -25,7 +25,8 @@ export function cleanTitle(title) {
 
 // calls (optional): {push(name, data), resume(call)}, the first script's call hook (callhook.js);
 // cobrowse (optional): the same for co-browse (cobrowsehook.js)
-export function createChat({ transport, model, storage, onError, calls = null, cobrowse = null }) {
+// onStarted(ack): told each session.start's ack once its messages are in (read receipts)
+export function createChat({ transport, model, storage, onError, calls = null, cobrowse = null, say = (key) => key, onStarted = null }) {
   let generation = 0; // bumps on every connect and disconnect: stale answers are ignored
   let ready = false;
   let waiting = []; // actions to run once ready
@@ -94,6 +95,7 @@ export function createChat({ transport, model, storage, onError, calls = null, c
     if (calls) calls.resume(ack.call || null);
     if (cobrowse) cobrowse.resume(ack.cobrowse || null);
     for (const m of ack.messages || []) model.addMessage(m, false);
+    if (onStarted) onStarted(ack);
     ready = true;
     model.setConnection(Connection.READY);
     // we asked for messages after our old high-water mark: the new session's start is missing
@@ -197,7 +199,7 @@ export function createChat({ transport, model, storage, onError, calls = null, c
       return transport.request(name, { session_id: sessionId, ...extra }).then((ack) => {
         if (ack.ok && ack.session && ack.session.session_id === model.id) model.setSession(ack.session);
         if (!ack.ok) {
-          model.notice((ack.error && ack.error.message) || "Something went wrong.");
+          model.notice((ack.error && ack.error.message) || say("error_generic"));
           report(ack.error);
         }
         return ack;
@@ -222,7 +224,7 @@ export function createChat({ transport, model, storage, onError, calls = null, c
       const body = String(text == null ? "" : text).slice(0, MAX_TEXT_CHARS);
       if (!body.trim()) return false;
       if (model.state && !CHATTING.has(model.state)) {
-        model.notice("This conversation has ended; start a new one to chat.");
+        model.notice(say("conversation_over"));
         return false;
       }
       clearTimeout(typingIdle);

@@ -6,7 +6,7 @@ import { Event, CobrowseState, SessionState } from "./protocol.js";
 
 const WANTED = new Set([CobrowseState.REQUESTED, CobrowseState.ACTIVE]);
 
-export function createCobrowseHook({ url, policy, request, getSessionId, isLive, getSlot, getLayer, openPanel, focusPanel, onChange, notice }) {
+export function createCobrowseHook({ url, policy, request, getSessionId, isLive, getSlot, getLayer, openPanel, focusPanel, onChange, notice, say, getT }) {
   let api = null;
   let loading = null;
   let queue = [];
@@ -29,6 +29,7 @@ export function createCobrowseHook({ url, policy, request, getSessionId, isLive,
             slot: getSlot(),
             layer: getLayer(),
             policy,
+            t: getT(),
             openPanel,
             focusPanel,
             notice,
@@ -44,7 +45,7 @@ export function createCobrowseHook({ url, policy, request, getSessionId, isLive,
           queue = [];
           for (const entry of waiting) entry[2](false);
           console.error("[DCS] the co-browse code could not be loaded:", err);
-          notice("Page sharing is not available right now; the chat still works.");
+          notice(say("sharing_unavailable"));
         });
     }
     return loading;
@@ -85,7 +86,7 @@ export function createCobrowseHook({ url, policy, request, getSessionId, isLive,
     // the customer shares the page without being asked; resolves true when it started
     share() {
       if (!isLive()) {
-        notice("You can share this page once you are chatting with an agent.");
+        notice(say("share_when_live"));
         return Promise.resolve(false);
       }
       return run("share").then((ok) => !!ok);

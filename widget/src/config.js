@@ -51,8 +51,25 @@ export function readConfig(win = window, doc = document) {
     // the co-browse code (dcs-cobrowse-HASH.js), also next to this script
     cobrowseUrl: new URL(CHUNKS.cobrowse, widgetUrl).href,
     cobrowse: cobrowsePolicy(given.cobrowse, data.cobrowseAllowInputs, data.cobrowseCanvas),
+    // the widget's chunks of texts in other languages than English (i18n/)
+    localeUrls: Object.fromEntries(
+      Object.entries(CHUNKS)
+        .filter(([key]) => key.startsWith("locale-"))
+        .map(([key, name]) => [key.slice(7), new URL(name, widgetUrl).href]),
+    ),
+    // data-locale="es" (or DCSConfig.locale); empty: the browser's languages decide
+    locale: pick("locale") || "",
     tokenUrl: pick("tokenUrl") || "",
-    title: pick("title") || "Help",
+    // empty: the locale's own word for "Help"
+    title: pick("title") || "",
     open: open === true || open === "true",
+    // branding (ui/theme.js): data-brand-color, data-logo, data-position, data-launcher-text
+    theme: {
+      brandColor: pick("brandColor") || "",
+      logo: pick("logo") || "",
+      // "left" | "right"; empty: right, or left for a right-to-left language
+      position: ["left", "right"].includes(pick("position")) ? pick("position") : "",
+      launcherText: pick("launcherText") || "",
+    },
   };
 }

@@ -6,7 +6,7 @@ import { CUSTOMER_PUSHES } from "./protocol.js";
 
 const ACK_TIMEOUT_MS = 10000;
 
-function fetchToken(tokenUrl) {
+export function fetchToken(tokenUrl) {
   return fetch(tokenUrl, { credentials: "include", headers: { Accept: "application/json" } })
     .then((res) => {
       if (!res.ok) throw new Error(`The token endpoint answered ${res.status}.`);

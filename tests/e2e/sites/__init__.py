@@ -19,6 +19,7 @@ from aiohttp import web
 from dcs_sdk import SigningKey
 from examples.demo_shop.token_backend import token_handler
 
+from .fidelity import PAGES as FIDELITY_PAGES
 from .fidelity import add_fidelity_routes
 
 HERE = Path(__file__).parent
@@ -36,12 +37,14 @@ CANARY = re.compile(r"cnry[\w.@-]*[\w]")
 
 
 PRIVACY_FILES = (*PAGES.values(), "chart.svg", "embed-map.html")
+FIDELITY_FILES = tuple(FIDELITY_PAGES.values())
 
 
-def page_canaries() -> set[str]:
-    """Every canary planted in the privacy pages (markup, attributes, shadow roots, frames)."""
+def page_canaries(files: tuple[str, ...] = PRIVACY_FILES) -> set[str]:
+    """Every canary planted in these pages (markup, attributes, shadow roots, frames, and
+    what their scripts write: a canary made at run time starts with the one in the file)."""
     found: set[str] = set()
-    for name in PRIVACY_FILES:
+    for name in files:
         found.update(CANARY.findall((HERE / name).read_text()))
     return found
 

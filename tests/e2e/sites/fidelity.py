@@ -24,6 +24,7 @@ HERE = Path(__file__).parent
 PAGES = {
     "/fid/product": "fid-product.html",
     "/fid/chart": "fid-chart.html",
+    "/fid/chart-frame": "fid-chart-frame.html",  # an iframe of the chart page
     "/fid/table": "fid-table.html",
     "/fid/spa": "fid-spa.html",
     "/fid/form": "fid-form.html",

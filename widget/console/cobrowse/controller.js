@@ -153,6 +153,10 @@ export function createCobrowseController({ sessionId, request, customerName = ()
     cobrowse = next;
     if (next.state === "active") openChannel(next.cobrowse_id, { resumed });
     else closeChannel();
+    // the customer just agreed: their page is taking its snapshot, the view gets ready for it
+    if (before && before.cobrowse_id === next.cobrowse_id && before.state === "requested" && next.state === "active") {
+      viewer.prepare();
+    }
     if (next.state === "ended") {
       sequencer.reset();
       viewer.clear();
@@ -201,6 +205,9 @@ export function createCobrowseController({ sessionId, request, customerName = ()
   }
 
   viewer.on("change", changed);
+  viewer.on("shown", () => {
+    if (channel && active()) channel.send({ t: "shown", g: sequencer.epoch });
+  });
   viewer.on("fresh", () => {
     hidden = false; // a new recording is a page (re)loading; the widget says when it is hidden
   });

@@ -80,6 +80,8 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
   const el = h("div", { class: "cob-stage", part: "cobrowse-view" }, waiting, box);
 
   let replayer = null;
+  let fed = false; // the Replayer was given events (a fresh recording needs a new one)
+  let warmTimer = 0;
   let pending = []; // [{seq, events}] of the current epoch, before the Replayer can be made
   let lastEventOf = new Map(); // the last event of each frame -> its seq, to time its rendering
   let docId = null; // the mirror id of the replayed document (its scroll is the window's)
@@ -156,6 +158,10 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
       renderedAt.push({ seq, t: performance.now() });
       if (renderedAt.length > MAX_RENDERED) renderedAt.splice(0, renderedAt.length - MAX_RENDERED);
     }
+    if (event.type === EventType.FullSnapshot) {
+      // once the frame that shows it is drawn: "shown" (the page then sets up its data channel)
+      requestAnimationFrame(() => setTimeout(() => !destroyed && events.emit("shown"), 0));
+    }
     const mutation = event.type === EventType.IncrementalSnapshot && event.data.source === IncrementalSource.Mutation;
     if (mutation) closeDialogs(event.data);
     if ((event.type === EventType.FullSnapshot || mutation) && !titleTimer) titleTimer = setTimeout(readTitle, 100);
@@ -183,6 +189,8 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
   }
 
   function destroyReplayer() {
+    clearTimeout(warmTimer);
+    warmTimer = 0;
     if (!replayer) return;
     const old = replayer;
     replayer = null;
@@ -218,6 +226,7 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
     guardTimer(made, log);
     made.startLive(nowMs());
     replayer = made;
+    fed = false;
     return true;
   }
 
@@ -258,6 +267,7 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
       event.timestamp = nowMs();
       try {
         replayer.addEvent(event);
+        fed = true;
         last = event;
       } catch (err) {
         log("an event could not be applied:", err);
@@ -286,7 +296,7 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
   function apply({ seq, events: list, fresh }) {
     if (destroyed) return;
     if (fresh) {
-      destroyReplayer();
+      if (fed) destroyReplayer(); // (one made ahead and never fed is kept: prepare())
       pending = [];
       lastEventOf = new Map();
       docId = null;
@@ -371,6 +381,16 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
       if (frameEl && frameEl.contentWindow) frameEl.contentWindow.scrollTo(x, y);
     },
     fit,
+    // The page is about to be shared: make the Replayer (its sandboxed iframe, rrweb's
+    // machinery) now, while the customer's page takes its snapshot, so that the snapshot
+    // only has to be rebuilt when it arrives.
+    prepare() {
+      if (replayer || warmTimer || destroyed) return;
+      warmTimer = setTimeout(() => {
+        warmTimer = 0;
+        if (!replayer && !pending.length) makeReplayer();
+      }, 0);
+    },
     setLabel(text) {
       overlay.setAttribute("aria-label", text);
     },
@@ -405,6 +425,7 @@ export function createViewer({ label = "The customer's page", log = () => {} } =
     destroy() {
       destroyed = true;
       clearTimeout(titleTimer);
+      clearTimeout(warmTimer);
       if (resizeObserver) resizeObserver.disconnect();
       destroyReplayer();
       events.clear();

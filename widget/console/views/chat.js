@@ -7,11 +7,14 @@ import { customerLabel, stateLabel } from "../format.js";
 import { createMessageView } from "./messages.js";
 import { createWrapUp } from "./wrapup.js";
 import { createTypingSender } from "../typing.js";
+import { createConfirm } from "./confirm.js";
+import { createCannedPicker } from "./canned.js";
+import { cannedFor, placeholderValues } from "../canned.js";
 
 const NEAR_BOTTOM_PX = 80;
 const COUNTER_FROM = MAX_TEXT_CHARS - 500;
 
-export function createChat({ store, actions }) {
+export function createChat({ store, actions, config = {} }) {
   const titleId = nextId("conv-title");
   const inputId = nextId("reply");
   const hintId = nextId("reply-hint");
@@ -21,14 +24,13 @@ export function createChat({ store, actions }) {
   const end = h("button", { type: "button", part: "end", class: "btn btn--danger btn--small" }, "End session");
   const head = h("header", { class: "conv__head" }, title, statePill, h("span", { class: "conv__spacer" }), end);
 
-  const log = h("ol", {
-    part: "messages",
-    class: "messages",
-    role: "log",
-    "aria-live": "polite",
-    "aria-labelledby": titleId,
-    tabindex: "0",
-  });
+  // role=log on a wrapper: the <ol> inside keeps its list semantics for the <li> messages
+  const list = h("ol", { class: "messages__list" });
+  const log = h(
+    "div",
+    { part: "messages", class: "messages", role: "log", "aria-live": "polite", "aria-labelledby": titleId, tabindex: "0" },
+    list,
+  );
   const typingEl = h("p", { part: "customer-typing", class: "typing", hidden: true, text: "Customer is typing…" });
 
   const input = h("textarea", {
@@ -48,10 +50,20 @@ export function createChat({ store, actions }) {
     h("label", { for: inputId, class: "sr-only", text: "Reply to customer" }),
     input,
     h("div", { class: "composer__side" }, send),
-    h("p", { id: hintId, class: "composer__hint" }, "Enter to send, Shift+Enter for a new line.", counter),
+    h("p", { id: hintId, class: "composer__hint" }, "Enter to send, Shift+Enter for a new line, / for canned responses.", counter),
   );
 
-  const wrapUp = createWrapUp({ onSubmit: (id, notes) => actions.wrapUp(id, notes) });
+  const wrapUp = createWrapUp({
+    dispositions: config.dispositions || [],
+    onSubmit: (id, notes, disposition) => actions.wrapUp(id, notes, disposition),
+  });
+  // "/" in the reply box: the canned responses of the session's queue, placeholders filled
+  const canned = createCannedPicker({
+    input,
+    getItems: () => cannedFor(config, store.selected ? store.selected.session.queue : ""),
+    getValues: () => placeholderValues(store.selected),
+  });
+  composer.append(canned.el);
   const note = h("p", { class: "conv__note", hidden: true });
   const empty = h(
     "div",
@@ -85,7 +97,7 @@ export function createChat({ store, actions }) {
   function renderMessages({ switching = false } = {}) {
     const entry = store.selected;
     if (!entry) {
-      log.replaceChildren();
+      list.replaceChildren();
       views = new Map();
       return;
     }
@@ -125,7 +137,7 @@ export function createChat({ store, actions }) {
       wanted.push(view.el);
     }
     views = next;
-    reconcile(log, wanted);
+    reconcile(list, wanted);
     if (switching) {
       const saved = scrolls.get(entry.id);
       if (saved == null) scrollToBottom();
@@ -194,7 +206,7 @@ export function createChat({ store, actions }) {
     if (switching) {
       // a rebuilt log is not news: keep the live region quiet while it fills
       setAttr(log, "aria-live", "off");
-      log.replaceChildren();
+      list.replaceChildren();
       views = new Map();
       input.value = id ? drafts.get(id) || "" : "";
       renderCounter();
@@ -202,6 +214,24 @@ export function createChat({ store, actions }) {
     renderState();
     renderMessages({ switching });
     if (switching) setTimeout(() => setAttr(log, "aria-live", "polite"), 50);
+    if (switching) refocus();
+  }
+
+  // the control that had focus went away with its session (Submit wrap-up, End): focus
+  // goes to the next session's reply box, its wrap-up form or its log, not to <body>
+  let lastFocus = null;
+  el.addEventListener("focusin", (event) => {
+    lastFocus = event.target;
+  });
+  function refocus() {
+    const gone = lastFocus && (!lastFocus.isConnected || lastFocus.disabled || lastFocus.closest("[hidden]"));
+    const active = document.activeElement; // (a hidden element may still be it, briefly)
+    if (!gone || (active && active !== document.body && active !== lastFocus)) return;
+    lastFocus = null;
+    const state = store.selected ? store.selected.session.state : null;
+    if (state === "live") input.focus();
+    else if (state === "wrap_up") wrapUp.notes.focus();
+    else if (store.selected) log.focus();
   }
 
   function submitReply() {
@@ -234,9 +264,18 @@ export function createChat({ store, actions }) {
     renderCounter();
     typing.input(id, input.value);
   });
-  end.addEventListener("click", () => {
+  const confirm = createConfirm();
+  el.append(confirm.el);
+  end.addEventListener("click", async () => {
     const id = store.selectedId;
-    if (id) actions.end(id);
+    if (!id) return;
+    const who = customerLabel(store.get(id)?.customer);
+    const sure = await confirm.ask({
+      title: "End this session?",
+      text: `The chat with ${who} ends for both of you, then you wrap it up.`,
+      confirm: "End session",
+    });
+    if (sure && store.holds(id)) actions.end(id);
   });
 
   const offs = [
@@ -264,6 +303,7 @@ export function createChat({ store, actions }) {
       if (entry && entry.session.state === "live") input.focus();
     },
     destroy() {
+      confirm.destroy();
       typing.stop();
       offs.forEach((off) => off());
     },

@@ -84,7 +84,10 @@ function renderPages(pages) {
 function renderUnderstanding(u) {
   if (!u) return h("p", { part: "handoff-understanding", class: "ctx__none", text: "Nothing recorded." });
   const slots = Object.entries(u.slots);
+  const unanswered = u.unanswered || [];
   const pairs = [
+    // what it could not answer says more than the last intent it happened to match
+    ...(unanswered.length ? [["Could not answer", h("ul", { class: "kv__list" }, unanswered.map((q) => h("li", { text: `“${q}”` })))]] : []),
     ["Intent", u.intent || "—"],
     ["Confidence", u.confidence == null ? "—" : `${Math.round(u.confidence * 100)}%`],
     [

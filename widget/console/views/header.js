@@ -1,6 +1,6 @@
-// The top bar: who is signed in, presence (a toggle button: pressed = available),
+// The top bar: who is signed in, presence (a button that says the status: Available / Away),
 // capacity, connection state, sign out.
-import { h, setAttr, setText, show } from "../dom.js";
+import { h, setAttr, setText } from "../dom.js";
 
 const CONNECTION_TEXT = {
   connecting: "Connecting…",
@@ -10,6 +10,8 @@ const CONNECTION_TEXT = {
 };
 
 export function createHeader({ store, actions, provisionalName, onSignOut }) {
+  // the button says the state the agent is in ("Available" / "Away"); its title, what a press does
+  const presenceLabel = h("span", { class: "presence__label", text: "Available" });
   const name = h("span", { part: "agent-name", class: "topbar__agent", text: provisionalName || "" });
   const presence = h(
     "button",
@@ -17,18 +19,16 @@ export function createHeader({ store, actions, provisionalName, onSignOut }) {
       type: "button",
       part: "presence",
       class: "presence",
-      "aria-pressed": "false",
       "data-status": "offline",
-      title: "Take new sessions (toggle Available / Away)",
+      title: "Your status: press to switch between Available and Away",
       onclick: () => {
         const next = presence.getAttribute("data-status") === "available" ? "away" : "available";
         actions.setPresence(next);
       },
     },
     h("span", { class: "presence__dot", "aria-hidden": "true" }),
-    h("span", { class: "presence__label", text: "Available" }),
+    presenceLabel,
   );
-  const awayHint = h("span", { class: "topbar__away", text: "Away", hidden: true });
   const capacity = h("span", { part: "capacity", class: "topbar__capacity", text: "" });
   const connection = h("span", {
     part: "connection",
@@ -42,9 +42,9 @@ export function createHeader({ store, actions, provisionalName, onSignOut }) {
   const el = h(
     "header",
     { class: "topbar" },
-    h("div", { class: "topbar__brand" }, h("span", { class: "topbar__logo", "aria-hidden": "true", text: "DCS" }), h("span", { text: "Agent console" })),
+    h("h1", { class: "topbar__brand" }, h("span", { class: "topbar__logo", "aria-hidden": "true", text: "DCS" }), h("span", { text: "Agent console" })),
     h("div", { class: "topbar__who" }, h("span", { class: "sr-only", text: "Signed in as " }), name),
-    h("div", { class: "topbar__presence" }, presence, awayHint),
+    h("div", { class: "topbar__presence" }, presence),
     capacity,
     h("span", { class: "topbar__spacer" }),
     connection,
@@ -57,8 +57,7 @@ export function createHeader({ store, actions, provisionalName, onSignOut }) {
     setText(name, agent.name || agent.id);
     const status = agent.presence;
     setAttr(presence, "data-status", status);
-    setAttr(presence, "aria-pressed", status === "available" ? "true" : "false");
-    show(awayHint, status === "away");
+    setText(presenceLabel, status === "away" ? "Away" : status === "available" ? "Available" : "Offline");
     const held = agent.sessions.length;
     setText(capacity, `${held} / ${agent.capacity} sessions`);
     setAttr(capacity, "data-full", agent.capacity > 0 && held >= agent.capacity ? "true" : null);

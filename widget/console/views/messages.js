@@ -2,6 +2,7 @@
 // own unacknowledged sends a pending / failed status with Retry.
 import { h, setAttr, setText } from "../dom.js";
 import { formatClock, isoTime } from "../format.js";
+import { linkify } from "../../src/ui/links.js";
 
 const ROLES = new Set(["customer", "assistant", "agent", "supervisor", "system"]);
 
@@ -33,7 +34,7 @@ export function createMessageView(message, context, actions) {
       whoText ? h("span", { class: "msg__who", text: whoText }) : h("span", { class: "sr-only", text: "System: " }),
       time,
     ),
-    h("p", { class: "msg__text", text: message.text }),
+    h("p", { class: "msg__text" }, linkify(message.text)), // http(s) links only, rel=noopener noreferrer
   );
   // status line of a pending send, made only while it is pending
   let foot = null;

@@ -1,6 +1,7 @@
 // The waiting queue: one item per waiting session (customer, wait time ticking every
 // second, queue, reason, first message, page) with an Accept button. Items are keyed by
-// session id and kept across snapshots, so focus stays put while the list changes.
+// session id and kept across changes, so focus stays put while the list changes. The
+// server keeps the first page current (queue.changes); the count is everyone waiting.
 import { h, nextId, reconcile, setAttr, setText, show, srOnly } from "../dom.js";
 import { customerLabel, formatClock, formatDuration } from "../format.js";
 
@@ -12,7 +13,8 @@ export function createQueue({ store, actions, onAccepted }) {
   const heading = h("h2", { id: titleId, class: "panel__title", tabindex: "-1" }, "Queue ", count);
   const empty = h("p", { class: "panel__empty", text: "No one is waiting." });
   const list = h("ul", { part: "queue", class: "queue", "aria-labelledby": titleId });
-  const el = h("section", { class: "panel panel--queue", "aria-labelledby": titleId }, heading, empty, list);
+  const more = h("p", { part: "queue-more", class: "panel__empty", hidden: true });
+  const el = h("section", { class: "panel panel--queue", "aria-labelledby": titleId }, heading, empty, list, more);
   const items = new Map(); // session id -> {el, parts}
 
   function makeItem(id) {
@@ -105,8 +107,12 @@ export function createQueue({ store, actions, onAccepted }) {
       }
     }
     reconcile(list, wanted);
-    setText(count, String(wanted.length));
-    show(empty, wanted.length === 0);
+    const total = Math.max(store.queueTotal, wanted.length);
+    setText(count, String(total));
+    show(empty, total === 0);
+    const beyond = total - wanted.length;
+    setText(more, beyond > 0 ? `${beyond} more waiting after these.` : "");
+    show(more, beyond > 0);
     if (focusIndex >= 0) {
       // the focused item went away (taken): keep the keyboard user nearby
       const next = wanted[Math.min(focusIndex, wanted.length - 1)];

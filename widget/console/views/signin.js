@@ -31,7 +31,11 @@ export function createSignIn({ config, onDemo, onToken }) {
             onclick: () => onDemo(agent.id),
           },
           h("span", { class: "picker__name", text: `Sign in as ${agent.name}` }),
-          agent.skills.length ? h("span", { class: "picker__skills", text: skillsText(agent.skills) }) : null,
+          agent.role === "supervisor"
+            ? h("span", { class: "picker__skills", text: `Supervisor · ${agent.skills.includes("*") ? "oversees all queues" : `oversees ${agent.skills.join(", ")}`}` })
+            : agent.skills.length
+              ? h("span", { class: "picker__skills", text: skillsText(agent.skills) })
+              : null,
         );
         controls.push(button);
         return h("li", {}, button);

@@ -35,11 +35,10 @@ import { createEmitter } from "../emitter.js";
 import { createLink } from "./peer.js";
 import { rtcConfiguration } from "../rtcconfig.js";
 import { createMedia, mediaErrorText } from "./media.js";
+import { english } from "./texts.js";
 
 const CONNECT_TIMEOUT_MS = 30000;
 const STUCK_MS = 5000; // hung up unconnected after trying this long (or half the timeout): it failed
-const NO_RELAY_TEXT = "Could not reach the media relay server, so the call cannot connect. The chat still works.";
-const NO_CONNECTION_TEXT = "The call could not connect. Check your network connection and try again. The chat still works.";
 const ENDED_SHOWN_MS = 8000;
 const RANK = { ringing: 0, connecting: 1, connected: 2, reconnecting: 2, ended: 3 };
 const SAVED_PREFIX = "dcs.call.";
@@ -94,7 +93,8 @@ export function endedText(reason) {
   return "Call ended";
 }
 
-export function createCallController({ role, sessionId, request, log = () => {} }) {
+// text: the widget's translator for the call's texts (call/texts.js keys); English without
+export function createCallController({ role, sessionId, request, log = () => {}, text = english }) {
   const events = createEmitter();
   const media = createMedia();
   const storage = savedStore();
@@ -202,7 +202,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
       busy,
       video: !!(call && call.video),
       callId: call ? call.call_id : null,
-      caller: other ? other.name || (other.role === "agent" ? "An agent" : "The customer") : "",
+      caller: other ? other.name || (other.role === "agent" ? text("call_an_agent") : text("call_the_customer")) : "",
       reason: call && call.state === "ended" ? (failed ? "failed" : call.reason || "") : "",
       endedText: call && call.state === "ended" ? endedText(failed ? "failed" : call.reason) : "",
       connectedBase: connectedBase || 0,
@@ -238,7 +238,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
   // the ICE servers: "" once rtcConfig holds them, or what went wrong
   async function fetchConfig() {
     const ack = await request(Event.RTC_CONFIG, { session_id: sessionId });
-    if (!ack.ok) return ackError(ack, "The call could not be set up.");
+    if (!ack.ok) return ackError(ack, text("call_not_set_up"));
     rtcConfig = rtcConfiguration(ack);
     const ttl = Number(ack.ttl_s);
     configFreshMs = Number.isFinite(ttl) && ttl > 0 ? Math.min(CONFIG_FRESH_MS, (ttl * 1000) / 2) : CONFIG_FRESH_MS;
@@ -327,10 +327,10 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     try {
       const { cameraError } = await media.open({ camera });
       mark("media");
-      if (cameraError) say(mediaErrorText(cameraError, "camera"));
+      if (cameraError) say(mediaErrorText(cameraError, "camera", text));
       return "";
     } catch (err) {
-      say(mediaErrorText(err, "microphone"));
+      say(mediaErrorText(err, "microphone", text));
       media.close();
       return "microphone";
     } finally {
@@ -421,7 +421,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     const g = link ? link.gathering : null;
     const relayed = rtcConfig.iceTransportPolicy === "relay" || (g && g.errors.length > 0);
     const none = (g && g.count === 0) || (remote.done && remote.count === 0);
-    return relayed && none ? NO_RELAY_TEXT : NO_CONNECTION_TEXT;
+    return relayed && none ? text("call_no_relay") : text("call_no_connection");
   }
 
   // an answered call that has never connected, and either side's gathering ended with no
@@ -568,7 +568,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     const ack = await request(Event.CALL_INVITE, { session_id: sessionId, video: !!video });
     inviting = busy = false;
     if (!ack.ok || !ack.call) {
-      say(ackError(ack, "The call could not be started."));
+      say(ackError(ack, text("call_not_started")));
       if (!call || call.state === "ringing") call = null;
       teardown();
       emit();
@@ -621,7 +621,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     accepting = false;
     if (!ack.ok) {
       busy = false;
-      say(ackError(ack, "The call could not be answered."));
+      say(ackError(ack, text("call_not_answered")));
       if (opening) await opening;
       teardown();
       if (call && call.call_id === c.call_id && call.state === "ringing") call = null;
@@ -653,7 +653,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
     emit();
     const ack = await answer(false);
     busy = false;
-    if (!ack.ok) say(ackError(ack, "The call could not be declined."));
+    if (!ack.ok) say(ackError(ack, text("call_not_declined")));
     emit();
   }
 
@@ -782,7 +782,7 @@ export function createCallController({ role, sessionId, request, log = () => {} 
         if (link) await link.setTracks({ video: track });
         say("");
       } catch (err) {
-        say(mediaErrorText(err, "camera"));
+        say(mediaErrorText(err, "camera", text));
       }
       busy = false;
     }

@@ -1,5 +1,6 @@
 // The local microphone and camera: getUserMedia, mute (the track keeps its place but sends
 // silence: track.enabled = false), camera on and off, and errors a person can act on.
+import { english } from "./texts.js";
 
 export class MediaError extends Error {
   constructor(message, name = "MediaError") {
@@ -8,26 +9,29 @@ export class MediaError extends Error {
   }
 }
 
-// a sentence for a getUserMedia failure; device: "microphone" | "camera"
-export function mediaErrorText(err, device = "microphone") {
+// a sentence for a getUserMedia failure; device: "microphone" | "camera"; text: the
+// translator for call/texts.js's keys (English by default)
+export function mediaErrorText(err, device = "microphone", text = english) {
   const name = err && err.name;
+  const thing = text(device === "camera" ? "device_camera" : "device_microphone");
+  const Thing = thing.charAt(0).toUpperCase() + thing.slice(1);
   switch (name) {
     case "NotAllowedError":
     case "PermissionDeniedError":
     case "SecurityError":
-      return `Your ${device} is blocked for this site. Allow it in the browser's site settings (the icon next to the address), then try again.`;
+      return text("media_blocked", { device: thing, Device: Thing });
     case "NotFoundError":
     case "DevicesNotFoundError":
     case "OverconstrainedError":
-      return `No ${device} was found. Connect one and try again.`;
+      return text("media_missing", { device: thing, Device: Thing });
     case "NotReadableError":
     case "TrackStartError":
     case "AbortError":
-      return `Your ${device} could not be started: another app may be using it.`;
+      return text("media_busy", { device: thing, Device: Thing });
     case "Insecure":
-      return "Calls need a secure (https) page.";
+      return text("media_insecure");
     default:
-      return `Your ${device} could not be started${err && err.message ? ` (${err.message})` : ""}.`;
+      return text("media_failed", { device: thing, Device: Thing }) + (err && err.message ? ` (${err.message})` : "");
   }
 }
 

@@ -14,7 +14,7 @@ display:flex;flex-direction:column;gap:8px;color:var(--call-ink);font-size:14px;
 .dcs-call__accept:hover{background:#165631}
 .dcs-call__decline,.dcs-call__hangup{background:var(--call-bad);border-color:var(--call-bad);color:#fff}
 .dcs-call__decline:hover,.dcs-call__hangup:hover{background:#84200f}
-.dcs-call__toggle[aria-pressed=true]{background:var(--call-accent);color:#fff}
+.dcs-call__toggle[data-on=true]{background:var(--call-accent);color:#fff}
 .dcs-call__prompt{border:2px solid var(--call-accent);border-radius:12px;padding:10px 12px;background:#f3f6fd}
 .dcs-call__prompt:focus-visible{outline:3px solid var(--call-accent);outline-offset:2px}
 .dcs-call__prompt-title{margin:0;font-weight:700}

@@ -4,7 +4,10 @@
 //   call-start video-start (only with `withStart`) call-prompt call-accept call-decline
 //   call-bar call-state[data-state] call-duration call-mute call-camera call-hangup
 //   call-error call-sound remote-video local-video remote-audio
-// Text always goes in as text: nothing here parses HTML.
+// Text always goes in as text: nothing here parses HTML. Texts come from `t` (the widget's
+// translator) or, in the console, English (texts.js). Mute and the camera say what a
+// press does ("Unmute" while muted), so they carry no aria-pressed; data-on holds the state.
+import CALL_TEXTS, { english } from "./texts.js";
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -43,18 +46,21 @@ export function formatDuration(ms) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
-export function stateText(snap) {
+// controller.js's end reasons, in the widget's language
+const ENDED_KEYS = { declined: "call_ended_declined", "session ended": "call_ended_session", "agent left": "call_ended_agent_left", failed: "call_failed" };
+
+export function stateText(snap, t = english) {
   switch (snap.state) {
     case "ringing":
-      return snap.incoming ? `${snap.caller} is calling…` : "Calling…";
+      return snap.incoming ? t("call_ringing_in", { name: snap.caller }) : t("call_calling");
     case "connecting":
-      return "Connecting…";
+      return t("call_connecting");
     case "connected":
-      return snap.video ? "On a video call" : "On a call";
+      return snap.video ? t("call_on_video") : t("call_on");
     case "reconnecting":
-      return "Reconnecting…";
+      return t("call_reconnecting");
     case "ended":
-      return snap.endedText || "Call ended";
+      return (t !== english && ENDED_KEYS[snap.reason] && t(ENDED_KEYS[snap.reason])) || snap.endedText || t("call_ended");
     default:
       return "";
   }
@@ -62,19 +68,20 @@ export function stateText(snap) {
 
 // controller: see controller.js. withStart: show Call/Video buttons (canStart() says when).
 // otherLabel: how to name the other side ("The agent", "The customer").
-export function createCallUi({ controller, withStart = false, canStart = () => true, otherLabel = "The other side", className = "dcs-call" }) {
+export function createCallUi({ controller, withStart = false, canStart = () => true, otherLabel = "The other side", className = "dcs-call", t: given = null }) {
+  const t = given ? given.with(CALL_TEXTS) : english;
   uid += 1;
   const ids = { title: `dcs-call-title-${uid}`, desc: `dcs-call-desc-${uid}` };
   const c = (name) => `${className}__${name}`;
 
-  const callStart = el("button", { type: "button", part: "call-start", class: `${c("btn")} ${c("start")}`, onclick: () => controller.start({ video: false }) }, "Call");
-  const videoStart = el("button", { type: "button", part: "video-start", class: `${c("btn")} ${c("start")}`, onclick: () => controller.start({ video: true }) }, "Video");
-  const actions = el("div", { class: c("actions"), role: "group", "aria-label": "Start a call", hidden: true }, callStart, videoStart);
+  const callStart = el("button", { type: "button", part: "call-start", class: `${c("btn")} ${c("start")}`, onclick: () => controller.start({ video: false }) }, t("call"));
+  const videoStart = el("button", { type: "button", part: "video-start", class: `${c("btn")} ${c("start")}`, onclick: () => controller.start({ video: true }) }, t("video"));
+  const actions = el("div", { class: c("actions"), role: "group", "aria-label": t("call_start_group"), hidden: true }, callStart, videoStart);
 
   const promptTitle = el("p", { id: ids.title, class: c("prompt-title") });
   const promptDesc = el("p", { id: ids.desc, class: c("prompt-desc") });
-  const accept = el("button", { type: "button", part: "call-accept", class: `${c("btn")} ${c("accept")}`, onclick: () => controller.accept() }, "Accept");
-  const decline = el("button", { type: "button", part: "call-decline", class: `${c("btn")} ${c("decline")}`, onclick: () => controller.decline() }, "Decline");
+  const accept = el("button", { type: "button", part: "call-accept", class: `${c("btn")} ${c("accept")}`, onclick: () => controller.accept() }, t("call_accept"));
+  const decline = el("button", { type: "button", part: "call-decline", class: `${c("btn")} ${c("decline")}`, onclick: () => controller.decline() }, t("call_decline"));
   const prompt = el(
     "div",
     { part: "call-prompt", class: c("prompt"), role: "alertdialog", "aria-labelledby": ids.title, "aria-describedby": ids.desc, tabindex: "-1", hidden: true },
@@ -90,23 +97,23 @@ export function createCallUi({ controller, withStart = false, canStart = () => t
   });
 
   const state = el("span", { part: "call-state", class: c("state"), role: "status", "aria-live": "polite", "data-state": "idle" });
-  const duration = el("span", { part: "call-duration", class: c("duration"), role: "timer", "aria-label": "Call duration" });
-  const mute = el("button", { type: "button", part: "call-mute", class: `${c("btn")} ${c("toggle")}`, "aria-pressed": "false", onclick: () => controller.toggleMute() }, "Mute");
-  const camera = el("button", { type: "button", part: "call-camera", class: `${c("btn")} ${c("toggle")}`, "aria-pressed": "false", onclick: () => controller.toggleCamera() }, "Camera");
-  const hangup = el("button", { type: "button", part: "call-hangup", class: `${c("btn")} ${c("hangup")}`, onclick: () => controller.hangup() }, "Hang up");
+  const duration = el("span", { part: "call-duration", class: c("duration"), role: "timer", "aria-label": t("call_duration") });
+  const mute = el("button", { type: "button", part: "call-mute", class: `${c("btn")} ${c("toggle")}`, "data-on": "false", onclick: () => controller.toggleMute() }, t("call_mute"));
+  const camera = el("button", { type: "button", part: "call-camera", class: `${c("btn")} ${c("toggle")}`, "data-on": "false", onclick: () => controller.toggleCamera() }, t("call_camera_on"));
+  const hangup = el("button", { type: "button", part: "call-hangup", class: `${c("btn")} ${c("hangup")}`, onclick: () => controller.hangup() }, t("call_hangup"));
   const otherMuted = el("span", { class: c("note"), hidden: true });
   const bar = el(
     "div",
-    { part: "call-bar", class: c("bar"), role: "group", "aria-label": "Call", hidden: true },
+    { part: "call-bar", class: c("bar"), role: "group", "aria-label": t("call_bar"), hidden: true },
     el("div", { class: c("status") }, state, duration, otherMuted),
     el("div", { class: c("controls") }, mute, camera, hangup),
   );
 
   const error = el("p", { part: "call-error", class: c("error"), role: "alert", hidden: true });
-  const remoteVideo = el("video", { part: "remote-video", class: c("remote-video"), autoplay: true, playsInline: true, muted: true, "aria-label": `${otherLabel}'s video`, hidden: true });
-  const localVideo = el("video", { part: "local-video", class: c("local-video"), autoplay: true, playsInline: true, muted: true, "aria-label": "Your camera", hidden: true });
+  const remoteVideo = el("video", { part: "remote-video", class: c("remote-video"), autoplay: true, playsInline: true, muted: true, "aria-label": t("call_other_video", { name: otherLabel }), hidden: true });
+  const localVideo = el("video", { part: "local-video", class: c("local-video"), autoplay: true, playsInline: true, muted: true, "aria-label": t("call_your_camera"), hidden: true });
   const remoteAudio = el("audio", { part: "remote-audio", autoplay: true });
-  const sound = el("button", { type: "button", part: "call-sound", class: `${c("btn")} ${c("sound")}`, hidden: true, onclick: () => playAudio(true) }, "Turn on sound");
+  const sound = el("button", { type: "button", part: "call-sound", class: `${c("btn")} ${c("sound")}`, hidden: true, onclick: () => playAudio(true) }, t("call_sound"));
   const stage = el("div", { class: c("media"), hidden: true }, remoteVideo, localVideo);
   const root = el("div", { class: className, "data-call-state": "idle" }, withStart ? actions : null, prompt, bar, sound, error, stage, remoteAudio);
 
@@ -149,24 +156,26 @@ export function createCallUi({ controller, withStart = false, canStart = () => t
     callStart.disabled = videoStart.disabled = s.busy;
 
     show(prompt, s.incoming);
-    setText(promptTitle, s.video ? "Incoming video call" : "Incoming call");
-    setText(promptDesc, `${s.caller} is calling you.`);
+    setText(promptTitle, s.video ? t("call_incoming_video") : t("call_incoming"));
+    setText(promptDesc, t("call_is_calling", { name: s.caller }));
     accept.disabled = decline.disabled = s.busy;
 
     const inBar = s.state !== "idle" && !s.incoming;
     show(bar, inBar);
     state.setAttribute("data-state", s.state);
-    setText(state, stateText(s));
+    setText(state, stateText(s, t));
     const joined = s.joined && s.state !== "ended";
     show(mute, joined && s.hasAudio);
-    mute.setAttribute("aria-pressed", s.muted ? "true" : "false");
+    mute.setAttribute("data-on", s.muted ? "true" : "false");
+    setText(mute, s.muted ? t("call_unmute") : t("call_mute"));
     show(camera, joined);
-    camera.setAttribute("aria-pressed", s.camera ? "true" : "false");
+    camera.setAttribute("data-on", s.camera ? "true" : "false");
+    setText(camera, s.camera ? t("call_camera_off") : t("call_camera_on"));
     camera.disabled = s.busy;
     show(hangup, s.state !== "ended" && s.state !== "idle");
-    setText(hangup, s.outgoing ? "Cancel" : "Hang up");
+    setText(hangup, s.outgoing ? t("call_cancel") : t("call_hangup"));
     const om = joined ? s.otherMedia : null;
-    const note = om && om.audio === false ? `${otherLabel} is muted` : "";
+    const note = om && om.audio === false ? t("call_other_muted", { name: otherLabel }) : "";
     setText(otherMuted, note);
     show(otherMuted, !!note);
 

@@ -4,19 +4,24 @@
 // root), and hooks to open the panel and to hear whether a call is active.
 import { createCallController } from "./controller.js";
 import { createCallUi } from "./ui.js";
+import { createMiniCallBar, MINI_CSS } from "./mini.js";
 import { CALL_CSS } from "./styles.js";
 import { adoptStyles } from "../ui/dom.js";
+import CALL_TEXTS from "./texts.js";
 
-export function mountCall({ request, getSessionId, slot, openPanel = () => {}, onActive = () => {} }) {
-  adoptStyles(slot, CALL_CSS);
+export function mountCall({ request, getSessionId, slot, layer = null, t = null, openPanel = () => {}, onActive = () => {} }) {
+  adoptStyles(slot, CALL_CSS + (layer ? MINI_CSS : ""));
+  const texts = t ? t.with(CALL_TEXTS) : null;
   let controller = null;
   let ui = null;
+  let mini = null;
   let sessionId = null;
 
   function ensure(id) {
     if (controller && sessionId === id) return controller;
     if (controller) {
       ui.destroy();
+      if (mini) mini.destroy();
       controller.destroy();
     }
     sessionId = id;
@@ -25,9 +30,12 @@ export function mountCall({ request, getSessionId, slot, openPanel = () => {}, o
       sessionId: id,
       request,
       log: (...args) => console.debug("[DCS call]", ...args),
+      text: texts || undefined, // the page's language
     });
-    ui = createCallUi({ controller, otherLabel: "The agent" });
+    ui = createCallUi({ controller, otherLabel: texts ? texts("the_agent") : "The agent", t });
     slot.replaceChildren(ui.el);
+    // a call stays in reach with the panel closed
+    mini = layer && texts ? createMiniCallBar({ controller, layer, t: texts, openPanel }) : null;
     controller.on("change", (s) => onActive(s.active));
     controller.on("ring", () => {
       openPanel();
@@ -52,8 +60,9 @@ export function mountCall({ request, getSessionId, slot, openPanel = () => {}, o
     },
     destroy() {
       if (ui) ui.destroy();
+      if (mini) mini.destroy();
       if (controller) controller.destroy();
-      ui = controller = null;
+      ui = controller = mini = null;
     },
   };
 }

@@ -6,12 +6,18 @@
 //
 //   createCobrowseChannel({role: "sharer" | "viewer", sessionId, cobrowseId, request,
 //     onFrame, onTransport, onLoss, onViewer, log})
-//   -> {send(obj), handleSignal(push), handleData(push), transport, pc, stats(), close()}
+//   -> {send(obj), startPeer(), handleSignal(push), handleData(push), transport, pc, stats(), close()}
 //
 // onTransport("connecting" | "peer" | "relay"): "connecting" while a fresh channel is
 // given a few seconds to open (frames meanwhile take the relay). onLoss(): frames handed to
 // a channel that then closed may not have arrived (or the backlog overflowed): the sharer
 // starts a fresh recording. onViewer() (sharer): another viewer connection answered.
+//
+// The sharer sets up its peer connection once the console shows the page (startPeer(), on
+// the viewer's "shown" frame), or after PEER_AFTER_MS: the first snapshot goes through the
+// relay anyway (a data channel takes longer to open than a snapshot to arrive), and ICE,
+// DTLS and the console's answer would otherwise run on the same cores, at the same time,
+// as the snapshot's encoding on the page and its rebuilding in the console.
 import { Event } from "../protocol.js";
 import { encodeFrame, createAssembler } from "./frames.js";
 import { pack, unpack } from "./compress.js";
@@ -25,6 +31,7 @@ const LOW_WATER = 512 << 10;
 const RELAY_WINDOW = 16; // pieces on their way through the server at once
 const MAX_BACKLOG = 16 << 20; // characters waiting: beyond this, drop them and start afresh
 const TRANSIENT = new Set(["offline", "timeout", "rate_limited", "internal", "bad_ack"]);
+const PEER_AFTER_MS = 1500;
 
 export function createCobrowseChannel({
   role,
@@ -125,7 +132,9 @@ export function createCobrowseChannel({
     updateTransport();
   }
 
-  const peer = createPeer({
+  let peer = null;
+  let peerTimer = 0;
+  const makePeer = () => createPeer({
     role,
     log,
     send: (signal) => {
@@ -150,6 +159,14 @@ export function createCobrowseChannel({
     },
     onViewer: () => !closed && onViewer(),
   });
+
+  function startPeer() {
+    clearTimeout(peerTimer);
+    peerTimer = 0;
+    if (!peer && !closed) peer = makePeer();
+  }
+  if (role === "sharer") peerTimer = setTimeout(startPeer, PEER_AFTER_MS);
+  else startPeer();
 
   function sendPeer(piece) {
     try {
@@ -236,8 +253,9 @@ export function createCobrowseChannel({
 
   return {
     send,
+    startPeer,
     handleSignal(push) {
-      if (!closed && push && push.cobrowse_id === cobrowseId) peer.handle(push);
+      if (!closed && peer && push && push.cobrowse_id === cobrowseId) peer.handle(push);
     },
     handleData(push) {
       if (closed || !push || push.cobrowse_id !== cobrowseId) return;
@@ -257,20 +275,21 @@ export function createCobrowseChannel({
       return transport;
     },
     get pc() {
-      return peer.pc;
+      return peer ? peer.pc : null;
     },
     stats() {
-      return { ...counts, transport, queued: queue.length, bufferedAmount: dc ? dc.bufferedAmount : 0, pcId: peer.pcId };
+      return { ...counts, transport, queued: queue.length, bufferedAmount: dc ? dc.bufferedAmount : 0, pcId: peer ? peer.pcId : null };
     },
     close() {
       if (closed) return;
       closed = true;
       clearTimeout(waitTimer);
       clearTimeout(relayPause);
+      clearTimeout(peerTimer);
       queue = [];
       backlog = 0;
       if (dc) dc.onopen = dc.onclose = dc.onmessage = dc.onbufferedamountlow = null;
-      peer.close();
+      if (peer) peer.close();
     },
   };
 }

@@ -36,13 +36,16 @@ async function through(stream, bytes, limit = Infinity) {
   return out;
 }
 
+// (the browser's own base64 where it has it: Chromium 140+, Firefox 133+, Safari 18.2+)
 function toBase64(bytes) {
+  if (typeof bytes.toBase64 === "function") return bytes.toBase64();
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
 
 function fromBase64(text) {
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);

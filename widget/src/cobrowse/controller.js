@@ -17,7 +17,7 @@ import { createCobrowseUi } from "./ui.js";
 
 const STALE_MS = 1500; // ids in agent frames this soon after a fresh snapshot may be the last page's
 
-export function createCobrowseController({ sessionId, request, policy, slot, layer, openPanel, focusPanel, notice, onState, log }) {
+export function createCobrowseController({ sessionId, request, policy, slot, layer, openPanel, focusPanel, notice, onState, log, t = null }) {
   let cb = null; // the latest Cobrowse of this session
   let busy = false;
   let live = null; // {cobrowseId, channel, sharing, guide, control} while active
@@ -25,6 +25,7 @@ export function createCobrowseController({ sessionId, request, policy, slot, lay
   const stopped = new Set(); // co-browses the customer stopped here: never restarted by late news
 
   const ui = createCobrowseUi({
+    t,
     slot,
     layer,
     onAnswer: (scope, accept) => answer(scope, accept),
@@ -33,7 +34,7 @@ export function createCobrowseController({ sessionId, request, policy, slot, lay
   });
 
   function agentName() {
-    return (cb && cb.agent && cb.agent.name) || "The agent";
+    return (cb && cb.agent && cb.agent.name) || ui.text("the_agent");
   }
 
   function state() {
@@ -75,6 +76,9 @@ export function createCobrowseController({ sessionId, request, policy, slot, lay
       }
       case "sync": // the viewer has no snapshot of the current recording (it reloaded)
         sharing.restart();
+        break;
+      case "shown": // the console shows the page: now set up the data channel (channel.js)
+        channel.startPeer();
         break;
       default:
         break;
@@ -149,9 +153,9 @@ export function createCobrowseController({ sessionId, request, policy, slot, lay
     } else if (hadFocus && !ui.hasFocus()) {
       focusPanel(); // the prompt answered went away: keep focus in the panel
     }
-    if (was === CobrowseState.ACTIVE && now !== CobrowseState.ACTIVE) ui.announce(`${name} can no longer see this page.`);
+    if (was === CobrowseState.ACTIVE && now !== CobrowseState.ACTIVE) ui.announce(ui.text("cb_no_longer_sees", { name }));
     else if (before && before.control === "granted" && cb.control !== "granted" && now === CobrowseState.ACTIVE) {
-      ui.announce(`${name} can no longer control this page.`);
+      ui.announce(ui.text("cb_no_longer_controls", { name }));
     }
   }
 
@@ -184,7 +188,7 @@ export function createCobrowseController({ sessionId, request, policy, slot, lay
     stopLive();
     cb = { ...cb, state: CobrowseState.ENDED, control: "off", reason: "stopped" };
     render();
-    ui.announce("You stopped sharing this page.");
+    ui.announce(ui.text("cb_stopped"));
     return send(Event.COBROWSE_STOP, { cobrowse_id: id }, "Sharing stopped here, but the server did not hear it.");
   }
 

@@ -16,6 +16,16 @@
 
 export const MASK_SELECTOR = "[data-dcs-mask]";
 export const BLOCK_SELECTOR = "[data-dcs-block], #dcs-widget-root";
+const WIDGET_ID = "dcs-widget-root";
+
+// The element itself carries a mask / is blocked: the selectors above as attribute tests,
+// for code that asks of every node (a 10,000-node snapshot), where matches() costs more.
+export function isMasked(el) {
+  return el.hasAttribute("data-dcs-mask");
+}
+export function isBlocked(el) {
+  return el.hasAttribute("data-dcs-block") || el.id === WIDGET_ID;
+}
 
 // Six or more digits, grouped or not: card numbers, and the prefixes of one being typed.
 const DIGITS = /\d(?:[ -]?\d){5,}/g;

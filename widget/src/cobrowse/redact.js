@@ -11,14 +11,13 @@
 // when canvases are recorded, their drawing commands. Everything else is positions, sizes
 // and ids, or CSS.
 import {
-  BLOCK_SELECTOR,
-  MASK_SELECTOR,
   allowedInput,
   allowedNames,
-  closestAcross,
   focused,
   inputType,
   inputValue,
+  isBlocked,
+  isMasked,
   mask,
   maskText,
   parentAcross,
@@ -119,21 +118,38 @@ function foreignFrame(el) {
 export function createRedactor({ policy = {}, mirror }) {
   const allowed = allowedNames(policy);
   const boxed = new WeakSet(); // elements sent as empty boxes: nothing inside is sent
+  let memo = null; // ancestors' {masked, hidden} during one mutation event (above())
   watchClosedShadowRoots();
 
-  // {masked, hidden} of a node's ancestors (not the node itself), across boundaries
+  // {masked, hidden} of a node's ancestors (not the node itself), across boundaries. A
+  // mutation's nodes mostly share their ancestors: `memo` (one per event) keeps what each
+  // ancestor was found to be, so a batch of a thousand added rows walks their table once.
   function above(node) {
-    let masked = false;
+    const walked = [];
+    let state = null;
     for (let n = parentAcross(node); n; n = parentAcross(n)) {
-      if (n.nodeType !== 1) continue;
-      if (boxed.has(n) || n.matches(BLOCK_SELECTOR)) return { masked: true, hidden: true };
-      if (!masked && n.matches(MASK_SELECTOR)) masked = true;
+      if (memo && memo.has(n)) {
+        state = memo.get(n);
+        break;
+      }
+      walked.push(n);
     }
-    return { masked, hidden: false };
+    // from the outermost walked ancestor in: each one's state with its own markers
+    let masked = state ? state.masked : false;
+    let hidden = state ? state.hidden : false;
+    for (let i = walked.length - 1; i >= 0; i -= 1) {
+      const n = walked[i];
+      if (n.nodeType === 1 && !hidden) {
+        if (boxed.has(n) || isBlocked(n)) hidden = masked = true;
+        else if (isMasked(n)) masked = true;
+      }
+      if (memo) memo.set(n, { masked, hidden });
+    }
+    return { masked, hidden };
   }
 
   function selfMasked(node, masked) {
-    return masked || (node.nodeType === 1 && node.matches(MASK_SELECTOR));
+    return masked || (node.nodeType === 1 && isMasked(node));
   }
 
   function editableHost(el) {
@@ -201,6 +217,10 @@ export function createRedactor({ policy = {}, mirror }) {
     }
     if (full && masked && (tag === "img" || tag === "video" || tag === "canvas" || tag === "object" || tag === "embed")) {
       sizeOf(el, attrs); // what it showed is gone: keep the room it took
+    } else if (full && tag === "canvas" && el.getClientRects().length) {
+      // the replay has no scripts, so a canvas there is its fallback content, with no size
+      // of its own (a flex item, say, would be 0 wide): the room it takes on the page
+      sizeOf(el, attrs);
     }
   }
 
@@ -213,6 +233,7 @@ export function createRedactor({ policy = {}, mirror }) {
   // an element the replay shows as an empty box of its size, with its own class and style
   function box(el, sn) {
     boxed.add(el);
+    if (memo) memo.clear(); // what was found above its descendants no longer holds
     const attrs = sn.attributes || {};
     const kept = {};
     for (const name of ["class", "id", "style", "width", "height"]) if (attrs[name] != null) kept[name] = attrs[name];
@@ -260,7 +281,7 @@ export function createRedactor({ policy = {}, mirror }) {
         return true;
       }
       attributes(node, sn.attributes || (sn.attributes = {}), inner, true);
-      if (node.matches(BLOCK_SELECTOR)) {
+      if (isBlocked(node)) {
         sn.childNodes = []; // rrweb sends none; and never a shadow root's
         return true;
       }
@@ -272,6 +293,15 @@ export function createRedactor({ policy = {}, mirror }) {
   }
 
   function mutation(data) {
+    memo = new Map();
+    try {
+      return mutationIn(data);
+    } finally {
+      memo = null;
+    }
+  }
+
+  function mutationIn(data) {
     if (Array.isArray(data.adds)) {
       data.adds = data.adds.filter((add) => {
         const node = add && add.node && mirror.getNode(add.node.id);
@@ -293,7 +323,7 @@ export function createRedactor({ policy = {}, mirror }) {
     if (Array.isArray(data.attributes)) {
       data.attributes = data.attributes.filter((change) => {
         const el = mirror.getNode(change.id);
-        if (!el || el.nodeType !== 1 || boxed.has(el) || el.matches(BLOCK_SELECTOR)) return false;
+        if (!el || el.nodeType !== 1 || boxed.has(el) || isBlocked(el)) return false;
         const { masked, hidden } = above(el);
         if (hidden || !change.attributes) return false;
         attributes(el, change.attributes, selfMasked(el, masked), false);
@@ -306,7 +336,7 @@ export function createRedactor({ policy = {}, mirror }) {
 
   function input(data) {
     const el = mirror.getNode(data.id);
-    if (!el || el.nodeType !== 1 || above(el).hidden || el.matches(BLOCK_SELECTOR)) return false;
+    if (!el || el.nodeType !== 1 || above(el).hidden || isBlocked(el)) return false;
     const type = inputType(el);
     if (type === "hidden") return false;
     if (CHECKABLE.has(type)) return allowedInput(el, allowed); // the checked state: allowed only
@@ -317,7 +347,7 @@ export function createRedactor({ policy = {}, mirror }) {
   // a canvas's drawing (text, pixels) only when nothing hides the canvas
   function canvas(data) {
     const el = mirror.getNode(data.id);
-    if (!el || el.nodeType !== 1 || el.matches(BLOCK_SELECTOR) || el.matches(MASK_SELECTOR)) return false;
+    if (!el || el.nodeType !== 1 || isBlocked(el) || isMasked(el)) return false;
     const { masked, hidden } = above(el);
     return !masked && !hidden;
   }

@@ -1,6 +1,7 @@
 // Co-browse styles, adopted into the widget's shadow root by the chunk: the consent
 // prompts (in the panel), the banner (fixed, visible with the panel closed), the agent's
-// pointer and highlight. Every text/background pair is at least 4.5:1.
+// pointer and highlight. Every text/background pair is at least 4.5:1. The banner docks to
+// a corner (data-corner: bottom-start, top-start, top-end, bottom-end; logical sides).
 export const COBROWSE_CSS = `
 .cobrowse-slot:empty{display:none}
 .dcs-cb-prompt{margin:8px 12px 0;border:2px solid var(--accent,#2449b5);border-radius:12px;padding:10px 12px;background:#f3f6fd;font-size:14px;line-height:1.4}
@@ -13,9 +14,17 @@ export const COBROWSE_CSS = `
 .dcs-cb-btn:disabled{opacity:.6;cursor:default}
 .dcs-cb-allow{background:#1d6b3c;border-color:#1d6b3c;color:#fff}
 .dcs-cb-allow:hover{background:#165631}
-.dcs-cb-banner{position:fixed;top:12px;left:0;right:0;margin:0 auto;width:max-content;max-width:calc(100vw - 24px);z-index:2147483002;display:flex;align-items:center;gap:10px;flex-wrap:wrap;justify-content:center;
-padding:8px 10px 8px 14px;border-radius:12px;background:#1d2433;color:#fff;font-size:14px;line-height:1.35;box-shadow:0 6px 24px rgba(16,24,40,.35)}
-.dcs-cb-banner::before{content:"";width:10px;height:10px;border-radius:50%;background:#ff6b5e;flex:none;box-shadow:0 0 0 3px rgba(255,107,94,.3)}
+.dcs-cb-banner{position:fixed;bottom:20px;inset-inline-start:20px;width:max-content;max-width:min(420px,calc(100vw - 112px));z-index:2147483002;display:flex;align-items:center;gap:8px;
+padding:6px 8px 6px 6px;padding-inline:6px 8px;border-radius:12px;background:#1d2433;color:#fff;font-size:13px;line-height:1.3;box-shadow:0 6px 24px rgba(16,24,40,.35)}
+.dcs-cb-banner[data-corner^=top]{bottom:auto;top:20px}
+.dcs-cb-banner[data-corner$=end]{inset-inline-start:auto;inset-inline-end:20px}
+.dcs-cb-banner[data-corner=bottom-end]{bottom:92px}
+.dcs-cb-banner__live{display:flex;align-items:center;gap:8px;min-width:0}
+.dcs-cb-banner__live::before{content:"";width:10px;height:10px;border-radius:50%;background:#ff6b5e;flex:none;box-shadow:0 0 0 3px rgba(255,107,94,.3)}
+.dcs-cb-move{flex:none;width:22px;height:30px;padding:0;border:0;border-radius:6px;background:transparent;cursor:grab;touch-action:none;
+background-image:radial-gradient(circle,#c9d2e6 1.5px,transparent 1.6px);background-size:7px 7px;background-position:center}
+.dcs-cb-move:hover{background-color:rgba(255,255,255,.12)}
+.dcs-cb-move:focus-visible{outline:3px solid #fff;outline-offset:1px}
 .dcs-cb-banner__text{font-weight:600}
 .dcs-cb-banner .dcs-cb-btn{background:#fff;color:#1d2433;border-color:#fff;padding:4px 10px;font-size:13px}
 .dcs-cb-banner .dcs-cb-btn:hover{background:#e4e8f0}
@@ -26,7 +35,9 @@ padding:8px 10px 8px 14px;border-radius:12px;background:#1d2433;color:#fff;font-
 .dcs-cb-pointer__label:empty{display:none}
 .dcs-cb-highlight{position:fixed;left:0;top:0;z-index:2147483003;pointer-events:none;border:3px solid #c4271b;border-radius:6px;box-shadow:0 0 0 4px rgba(196,39,27,.25)}
 .dcs-cb-pointer[hidden],.dcs-cb-highlight[hidden],.dcs-cb-banner[hidden],.dcs-cb-prompt[hidden]{display:none!important}
-@media (max-width:480px){.dcs-cb-banner{top:6px;gap:8px;padding:6px 8px 6px 10px;font-size:13px}
-.root[data-cobrowse-banner] .panel{top:calc(var(--dcs-cb-banner-h,48px) + 12px);height:auto}}
+@media (max-width:480px){.dcs-cb-banner{inset-inline-start:10px;bottom:24px;max-width:calc(100vw - 100px)}
+.dcs-cb-banner[data-corner$=end]{inset-inline-end:10px}
+.panel:not([hidden])~.dcs-cb-banner{top:0;bottom:auto;inset-inline:0;max-width:none;width:auto;border-radius:0}
+.root[data-cobrowse-banner] .panel{top:var(--dcs-cb-banner-h,44px);height:auto}}
 @media (prefers-reduced-motion:reduce){.dcs-cb-pointer{transition:none}}
 `;

@@ -19,6 +19,7 @@ export function mountCobrowse({
   focusPanel = () => {},
   notice = () => {},
   onState = () => {},
+  t = null,
 }) {
   adoptStyles(layer, COBROWSE_CSS);
   let controller = null;
@@ -29,7 +30,7 @@ export function mountCobrowse({
     if (controller && sessionId === id) return controller;
     if (controller) controller.destroy();
     sessionId = id;
-    controller = createCobrowseController({ sessionId: id, request, policy, slot, layer, openPanel, focusPanel, notice, onState, log });
+    controller = createCobrowseController({ sessionId: id, request, policy, slot, layer, openPanel, focusPanel, notice, onState, log, t });
     return controller;
   }
 

@@ -3,17 +3,17 @@
 import { MAX_TEXT_CHARS } from "../protocol.js";
 import { h, icon, ICON_SEND } from "./dom.js";
 
-export function createComposer({ onSend, onType }) {
+export function createComposer({ t, onSend, onType }) {
   const input = h("textarea", {
     part: "input",
     id: "dcs-input",
     rows: "1",
     maxlength: String(MAX_TEXT_CHARS),
-    placeholder: "Type your message…",
+    placeholder: t("composer_placeholder"),
     autocomplete: "off",
   });
-  const label = h("label", { class: "sr", for: "dcs-input" }, "Type your message");
-  const send = h("button", { part: "send", class: "send", type: "submit", "aria-label": "Send", title: "Send" }, icon(ICON_SEND));
+  const label = h("label", { class: "sr", for: "dcs-input" }, t("composer_label"));
+  const send = h("button", { part: "send", class: "send", type: "submit", "aria-label": t("send"), title: t("send") }, icon(ICON_SEND));
   const el = h("form", { class: "composer", novalidate: true }, label, input, send);
 
   const grow = () => {

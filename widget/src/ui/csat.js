@@ -2,11 +2,10 @@
 // Space/Enter pick), an optional labelled comment, Submit; then a thank-you.
 import { h } from "./dom.js";
 
-const LABELS = ["Very poor", "Poor", "Okay", "Good", "Excellent"];
-
-export function createCsat({ onSubmit }) {
+export function createCsat({ t, onSubmit }) {
+  const LABELS = [1, 2, 3, 4, 5].map((n) => t(`csat_${n}`));
   let score = 0;
-  const question = h("div", { class: "q", id: "dcs-csat-q" }, "How was your conversation?");
+  const question = h("div", { class: "q", id: "dcs-csat-q" }, t("csat_question"));
   const buttons = LABELS.map((label, i) =>
     h(
       "button",
@@ -17,7 +16,7 @@ export function createCsat({ onSubmit }) {
         role: "radio",
         "data-score": String(i + 1),
         "aria-checked": "false",
-        "aria-label": `${i + 1} of 5, ${label}`,
+        "aria-label": t("csat_score", { n: i + 1, label }),
         tabindex: i === 0 ? "0" : "-1",
         onclick: () => pick(i + 1, false),
       },
@@ -27,11 +26,11 @@ export function createCsat({ onSubmit }) {
   const group = h("div", { class: "scores", role: "radiogroup", "aria-labelledby": "dcs-csat-q" }, buttons);
   const scale = h("div", { class: "scale", "aria-hidden": "true" }, h("span", {}, LABELS[0]), h("span", {}, LABELS[4]));
   const comment = h("textarea", { part: "csat-comment", id: "dcs-csat-comment", rows: "2", maxlength: "2000" });
-  const commentLabel = h("label", { for: "dcs-csat-comment" }, "Comment (optional)");
-  const submit = h("button", { part: "csat-submit", class: "primary", type: "submit", disabled: true }, "Submit");
-  const form = h("form", { part: "csat", class: "csat", "aria-label": "Rate this conversation", novalidate: true },
+  const commentLabel = h("label", { for: "dcs-csat-comment" }, t("csat_comment"));
+  const submit = h("button", { part: "csat-submit", class: "primary", type: "submit", disabled: true }, t("csat_submit"));
+  const form = h("form", { part: "csat", class: "csat", "aria-label": t("csat_form"), novalidate: true },
     question, group, scale, commentLabel, comment, submit);
-  const thanks = h("p", { part: "csat-thanks", class: "thanks", role: "status", hidden: true }, "Thank you for your feedback");
+  const thanks = h("p", { part: "csat-thanks", class: "thanks", role: "status", hidden: true }, t("csat_thanks"));
 
   function pick(value, focus) {
     score = value;
@@ -60,9 +59,9 @@ export function createCsat({ onSubmit }) {
     e.preventDefault();
     if (!score || submit.disabled) return;
     submit.disabled = true;
-    submit.textContent = "Sending…";
+    submit.textContent = t("sending");
     onSubmit(score, comment.value.trim()).then((ok) => {
-      submit.textContent = "Submit";
+      submit.textContent = t("csat_submit");
       submit.disabled = false;
       if (ok) done();
     });

@@ -1,8 +1,7 @@
 // The message list (role=log): each sequenced message once and in seq order, pending
 // bubbles after them, small notices. Text is set with textContent only.
 import { h } from "./dom.js";
-
-const NAMES = { assistant: "Assistant", agent: "Agent", supervisor: "Supervisor" };
+import { linkify } from "./links.js";
 
 function when(ts) {
   try {
@@ -12,28 +11,40 @@ function when(ts) {
   }
 }
 
-function bubble(role, name, text, extra) {
+function bubble(t, role, name, text, extra) {
   const children = [];
-  if (role === "customer") children.push(h("span", { class: "sr" }, "You: "));
+  if (role === "customer") children.push(h("span", { class: "sr" }, t("you")));
   else if (name) children.push(h("div", { class: "name" }, name));
-  children.push(h("div", { class: "text", text }));
+  children.push(h("div", { class: "text" }, linkify(text)));
   return h("div", { part: "message", class: "msg", "data-role": role, ...extra }, children);
 }
 
-export function createMessageList() {
+export function createMessageList({ t }) {
   const el = h("div", {
     part: "messages",
     class: "log",
     role: "log",
     "aria-live": "polite",
     "aria-relevant": "additions",
-    "aria-label": "Conversation",
+    "aria-label": t("conversation"),
     tabindex: "0",
   });
   const bySeq = new Map(); // seq -> element
   const byClientId = new Map(); // client_id -> pending element
 
   const nearBottom = () => el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  // when the list shrinks (a video or a prompt above it grows), the latest line stays in view
+  // (measured with the height it had before a resize still to be observed: a scroll event
+  // can come after the list shrank and before the observer says so)
+  let atEnd = true;
+  let seenHeight = 0;
+  el.addEventListener("scroll", () => (atEnd = el.scrollHeight - el.scrollTop - (seenHeight || el.clientHeight) < 80), { passive: true });
+  if (typeof ResizeObserver === "function") {
+    new ResizeObserver(() => {
+      if (atEnd) el.scrollTop = el.scrollHeight;
+      seenHeight = el.clientHeight;
+    }).observe(el);
+  }
   const firstPending = () => el.querySelector("[data-pending]");
 
   // call before a change: returns what to call after it to keep following the end
@@ -49,8 +60,8 @@ export function createMessageList() {
       if (bySeq.has(m.seq)) return;
       const sender = m.sender || {};
       const role = ["customer", "assistant", "agent", "supervisor", "system"].includes(sender.role) ? sender.role : "system";
-      const name = role === "system" || role === "customer" ? "" : String(sender.name || NAMES[role] || "");
-      const node = bubble(role, name, m.text, { "data-seq": String(m.seq), title: when(m.ts) });
+      const name = role === "system" || role === "customer" ? "" : String(sender.name || t(role) || "");
+      const node = bubble(t, role, name, m.text, { "data-seq": String(m.seq), title: when(m.ts) });
       const scroll = place(role === "customer");
       // before the first message with a higher seq, else before the pending ones
       let before = null;
@@ -63,8 +74,8 @@ export function createMessageList() {
 
     addPending(p) {
       if (byClientId.has(p.client_id)) return;
-      const node = bubble("customer", "", p.text, { "data-pending": "", "data-client-id": p.client_id });
-      node.append(h("div", { class: "state", "aria-hidden": "true" }, "Sending…"));
+      const node = bubble(t, "customer", "", p.text, { "data-pending": "", "data-client-id": p.client_id });
+      node.append(h("div", { class: "state", "aria-hidden": "true" }, t("sending")));
       const scroll = place(true);
       el.append(node);
       byClientId.set(p.client_id, node);

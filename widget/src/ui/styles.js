@@ -20,12 +20,13 @@ button{cursor:pointer}
 .launcher .i-close path{fill:none;stroke:currentColor;stroke-width:2.4;stroke-linecap:round}
 .launcher .i-close,.launcher[aria-expanded=true] .i-chat{display:none}
 .launcher[aria-expanded=true] .i-close{display:block}
-.badge{position:absolute;top:-2px;right:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#c4271b;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}
+.badge{position:absolute;top:-2px;inset-inline-end:-2px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#c4271b;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}
 .panel{position:fixed;right:20px;bottom:92px;z-index:2147483001;width:370px;height:560px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:var(--bg);border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(16,24,40,.3);border:1px solid var(--line)}
-.head{display:flex;align-items:flex-start;gap:8px;padding:14px 12px 12px 18px;background:var(--accent);color:#fff}
+.head{display:flex;align-items:flex-start;gap:8px;padding-block:14px 12px;padding-inline:18px 12px;background:var(--accent);color:#fff}
+.logo{flex:none;width:34px;height:34px;border-radius:8px;object-fit:contain;background:#fff}
 .head-text{flex:1;min-width:0}
 .title{margin:0;font-size:17px;font-weight:650;line-height:1.3;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.status{margin:2px 0 0;font-size:13px;color:#e8eeff;display:flex;align-items:center;gap:6px}
+.status{margin:2px 0 0;font-size:13px;color:#fff;display:flex;align-items:center;gap:6px}
 .status::before{content:"";width:8px;height:8px;border-radius:50%;background:#7ee2a8;flex:none}
 .status[data-conn=down]::before,.status[data-conn=connecting]::before{background:#ffcf5c}
 .status[data-ended]::before{background:#c9d2e6}
@@ -41,14 +42,15 @@ button{cursor:pointer}
 .leave textarea:focus-visible{outline:none;border-color:var(--accent);box-shadow:0 0 0 3px rgba(36,73,181,.25)}
 .leave .primary{align-self:flex-end}
 .log:focus-visible{outline-offset:-3px}
-.log{flex:1;overflow-y:auto;padding:16px 14px 8px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
+.log{flex:1;min-height:120px;overflow-y:auto;padding:16px 14px 8px;display:flex;flex-direction:column;gap:10px;overscroll-behavior:contain}
 .msg{max-width:82%;display:flex;flex-direction:column;gap:2px}
 .msg .name{font-size:12px;font-weight:600;color:var(--muted);padding:0 4px}
 .msg .text{padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}
 .msg[data-role=customer]{align-self:flex-end;align-items:flex-end}
-.msg[data-role=customer] .text{background:var(--accent);color:#fff;border-bottom-right-radius:5px}
+.msg[data-role=customer] .text{background:var(--accent);color:#fff;border-end-end-radius:5px}
 .msg[data-role=assistant],.msg[data-role=agent],.msg[data-role=supervisor]{align-self:flex-start}
-.msg[data-role=assistant] .text,.msg[data-role=agent] .text,.msg[data-role=supervisor] .text{background:var(--soft);border-bottom-left-radius:5px}
+.msg[data-role=assistant] .text,.msg[data-role=agent] .text,.msg[data-role=supervisor] .text{background:var(--soft);border-end-start-radius:5px}
+.msg .text a{color:inherit;text-decoration:underline;text-underline-offset:2px}
 .msg[data-role=agent] .text{background:#e7f4ec}
 .msg[data-role=system]{align-self:center;max-width:92%;text-align:center}
 .msg[data-role=system] .text{padding:2px 8px;font-size:13px;color:var(--muted)}
@@ -84,10 +86,22 @@ button{cursor:pointer}
 .thanks{margin:0;padding:14px 16px;border-top:1px solid var(--line);text-align:center;font-weight:600;color:#1d6b3c}
 .restart{margin:0 16px 14px}
 .call-row{padding:8px 14px 0}
-.call-slot{max-height:60%;overflow-y:auto;flex:none}
+.call-slot{max-height:45%;overflow-y:auto;flex:none}
+.call-slot .dcs-call__remote-video{max-height:150px}
 .call-slot>.dcs-call{margin:8px 12px 0}
 .call-slot>.dcs-call[data-call-state=idle]:not(:has(.dcs-call__error:not([hidden]))){display:none}
 .cobrowse-slot{flex:none;max-height:50%;overflow-y:auto}
-@media (max-width:480px){.panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}}
+.root[data-position=left] .launcher{right:auto;left:20px}
+.root[data-position=left] .panel{right:auto;left:20px}
+.launcher--text{width:auto;min-width:60px;border-radius:30px;padding:0 20px 0 16px;display:flex;gap:8px;font-size:15px;font-weight:600}
+.launcher--text svg{width:24px;height:24px}
+.launcher--text[aria-expanded=true]{width:60px;padding:0;justify-content:center}
+.confirm{display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:10px 14px;background:#fdeeee;border-bottom:1px solid #f0c9c5}
+.confirm-q{margin:0;flex:1 1 auto;font-weight:600;color:#5c130c}
+.confirm-actions{display:flex;gap:8px}
+.confirm .primary{padding:6px 12px}
+.primary.danger{background:var(--danger)}
+.primary.danger:hover{background:#84200f}
+@media (max-width:480px){.panel,.root[data-position=left] .panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0;border:0}}
 @media (prefers-reduced-motion:reduce){.launcher{transition:none}}
 `;

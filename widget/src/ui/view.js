@@ -3,13 +3,18 @@
 import { mount } from "./mount.js";
 import { createLauncher } from "./launcher.js";
 import { createPanel } from "./panel.js";
+import { applyTheme } from "./theme.js";
 
-export function createView({ title, model, chat, calls, cobrowse, onToggle }) {
+export function createView({ title, theme = {}, t, model, chat, calls, cobrowse, onToggle }) {
   const { shadow, root, unmount } = mount();
+  // the language's direction (Arabic, Hebrew: right to left) and the site's branding
+  root.setAttribute("dir", t.dir);
+  root.setAttribute("lang", t.locale);
+  applyTheme(root, theme);
   let open = false;
   let unread = 0;
-  const launcher = createLauncher({ onClick: () => onToggle(!open, true) });
-  const panel = createPanel({ title, model, chat, calls, cobrowse, onClose: () => onToggle(false, true) });
+  const launcher = createLauncher({ t, text: theme.launcherText, onClick: () => onToggle(!open, true) });
+  const panel = createPanel({ t, title, logo: theme.logo, model, chat, calls, cobrowse, onClose: () => onToggle(false, true) });
   root.append(panel.el, launcher.el);
   const list = panel.list;
 

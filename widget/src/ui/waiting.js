@@ -6,59 +6,57 @@ import { MAX_TEXT_CHARS, SessionState } from "../protocol.js";
 import { newClientId } from "../session.js";
 import { h, show, setText } from "./dom.js";
 
-const LEAVE_LABEL = "Leave message";
-
 function dayStart(d) {
   return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
 }
 
 // "at 9:00 AM", "tomorrow at 9:00 AM", "on Monday at 9:00 AM": in the customer's own time zone
-export function opensText(ms, now = new Date()) {
+export function opensText(t, ms, now = new Date()) {
   if (!Number.isFinite(ms)) return "";
   const at = new Date(ms);
-  const time = at.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+  const lang = t.locale || [];
+  const time = at.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
   const days = Math.round((dayStart(at) - dayStart(now)) / 86400000);
-  if (days <= 0) return `at ${time}`;
-  if (days === 1) return `tomorrow at ${time}`;
-  if (days < 7) return `on ${at.toLocaleDateString([], { weekday: "long" })} at ${time}`;
-  return `on ${at.toLocaleDateString()} at ${time}`;
+  if (days <= 0) return t("opens_at", { time });
+  if (days === 1) return t("opens_tomorrow", { time });
+  if (days < 7) return t("opens_weekday", { day: at.toLocaleDateString(lang, { weekday: "long" }), time });
+  return t("opens_date", { date: at.toLocaleDateString(lang), time });
 }
 
-export function waitText(seconds) {
+export function waitText(t, seconds) {
   if (!Number.isFinite(seconds)) return "";
-  if (seconds < 60) return "The wait is less than a minute.";
-  const minutes = Math.round(seconds / 60);
-  return `The wait is about ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+  if (seconds < 60) return t("wait_short");
+  return t.plural("wait_minutes", Math.round(seconds / 60));
 }
 
 export function unavailable(s) {
   return !!s && s.state === SessionState.QUEUED && !!s.availability && s.availability.available === false;
 }
 
-function whyText(a) {
+function whyText(t, a) {
   if (a.reason === "closed") {
-    const when = opensText(a.opens_at);
-    return when ? `We're closed right now and open again ${when}` : "We're closed right now";
+    const when = opensText(t, a.opens_at);
+    return when ? t("closed_until", { when }) : t("closed");
   }
-  return "No one is available right now";
+  return t("nobody");
 }
 
-export function queueText(s) {
-  const place = Number.isInteger(s.position) ? `you're number ${s.position} in the queue` : "you're in the queue";
+export function queueText(t, s) {
+  const place = Number.isInteger(s.position) ? t("queue_place", { n: s.position }) : t("queue_in");
   const left = !!s.left_message_at;
   if (unavailable(s)) {
-    if (left) return `${whyText(s.availability)}. Your message is saved: we'll reply in this chat, so you can close it and come back later.`;
-    return `${whyText(s.availability)}, but ${place}. Leave a message and we'll reply here.`;
+    if (left) return t("unavailable_left", { why: whyText(t, s.availability) });
+    return t("unavailable_place", { why: whyText(t, s.availability), place });
   }
   const text = `${place[0].toUpperCase()}${place.slice(1)}.`;
-  if (left) return `${text} We have your message.`;
-  const wait = waitText(s.estimated_wait_s);
+  if (left) return `${text} ${t("queue_have_message")}`;
+  const wait = waitText(t, s.estimated_wait_s);
   return wait ? `${text} ${wait}` : text;
 }
 
-export function createWaiting({ chat, onLeft }) {
+export function createWaiting({ t, chat, onLeft }) {
   const text = h("p", { part: "queue", class: "queue", role: "status" });
-  const label = h("label", { for: "dcs-leave-input" }, "Your message");
+  const label = h("label", { for: "dcs-leave-input" }, t("leave_label"));
   const input = h("textarea", {
     part: "leave-message-input",
     id: "dcs-leave-input",
@@ -66,10 +64,10 @@ export function createWaiting({ chat, onLeft }) {
     maxlength: String(MAX_TEXT_CHARS),
     autocomplete: "off",
   });
-  const submit = h("button", { part: "leave-message-submit", class: "primary", type: "submit" }, LEAVE_LABEL);
+  const submit = h("button", { part: "leave-message-submit", class: "primary", type: "submit" }, t("leave_submit"));
   const form = h(
     "form",
-    { part: "leave-message", class: "leave", "aria-label": "Leave a message", novalidate: true, hidden: true },
+    { part: "leave-message", class: "leave", "aria-label": t("leave_form"), novalidate: true, hidden: true },
     label,
     input,
     submit,
@@ -87,10 +85,10 @@ export function createWaiting({ chat, onLeft }) {
     }
     clientId = clientId || newClientId();
     submit.disabled = true;
-    setText(submit, "Sending…");
+    setText(submit, t("sending"));
     chat.leaveMessage(input.value, clientId).then((ack) => {
       submit.disabled = false;
-      setText(submit, LEAVE_LABEL);
+      setText(submit, t("leave_submit"));
       if (!ack || !ack.ok) return; // the notice says why; the text stays for another try
       input.value = "";
       clientId = null;
@@ -110,7 +108,7 @@ export function createWaiting({ chat, onLeft }) {
       // shown while no one can serve the queue; kept while a started message is typed
       offering = queued && !s.left_message_at && (unavailable(s) || !!input.value.trim());
       show(form, offering);
-      if (queued) setText(text, queueText(s));
+      if (queued) setText(text, queueText(t, s));
     },
     focus() {
       input.focus();

@@ -1,0 +1,37 @@
+"""The REST API, /api/v1 (docs/api.md): service tokens with scopes, JSON errors, rate limits
+per token identity, and the OpenAPI document at /api/v1/openapi.json, generated from the
+route table (routes.py) and the pydantic models (models.py) by framework.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from ..auth import Authenticator
+from ..config import Config
+from ..sessions import SessionService
+from ..store import Store
+from .framework import PREFIX, Api, ApiError, RateLimits, openapi
+from .routes import Deps, build
+
+__all__ = ["PREFIX", "Api", "ApiError", "add_api", "openapi"]
+
+
+def add_api(
+    app: web.Application,
+    config: Config,
+    authenticator: Authenticator,
+    *,
+    store: Callable[[], Store],
+    service: Callable[[], SessionService],
+) -> Api:
+    jwks = authenticator.jwks
+    api = Api(
+        authenticator.verifier,
+        RateLimits(burst=config.api_rate_burst, per_s=config.api_rate_per_s),
+        jwks.refresh if jwks is not None else None,
+    )
+    build(api, Deps(config=config, store=store, service=service))
+    api.mount(app)
+    return api
