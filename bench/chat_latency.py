@@ -9,7 +9,7 @@ message in SQLite (WAL, synchronous=NORMAL, as DCS's default) and commits before
 it, as DCS does — so the cost of durability shows, and DCS is compared with the simplest
 server that keeps the same promise.
 
-    python bench/chat_latency.py [--sessions 200] [--rounds 15]
+    python bench/chat_latency.py [--sessions 200] [--rounds 8] [--repeat 5]
 
 Prints a table and writes bench/results/chat_latency.json.
 """
@@ -255,10 +255,10 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--window", type=float, default=1.0, help="seconds over which a round's sends spread")
     parser.add_argument(
-        "--repeat", type=int, default=2, help="alternate reference and DCS runs this many times, pooled"
+        "--repeat", type=int, default=5, help="alternate reference and DCS runs this many times, pooled"
     )
     args = parser.parse_args()
     random.seed(1)
@@ -269,6 +269,14 @@ async def main() -> None:
         runs["dcs"].append(await bench_dcs(args.sessions, args.rounds, args.window))
     bare, durable, dcs = (summary(pool(runs[name])) for name in ("bare", "durable", "dcs"))
     ratio = round(dcs["p50_ms"] / durable["p50_ms"], 2)
+    # The machine's noise comes in bursts of seconds (other tenants): a burst during one
+    # server's run moves the pooled ratio. Each repetition's ratio compares runs a few
+    # seconds apart, and their median is what a burst cannot move.
+    paired = [
+        statistics.median(d["latencies_ms"]) / statistics.median(r["latencies_ms"])
+        for d, r in zip(runs["dcs"], runs["durable"], strict=True)
+    ]
+    paired_ratio = round(statistics.median(paired), 2)
     result = {
         "sessions": args.sessions,
         "rounds": args.rounds,
@@ -278,6 +286,8 @@ async def main() -> None:
         "durable_bare_relay": durable,
         "bare_relay": bare,
         "p50_ratio_dcs_to_durable_bare": ratio,
+        "p50_ratio_dcs_to_durable_bare_per_repeat": [round(r, 2) for r in paired],
+        "p50_ratio_dcs_to_durable_bare_median_of_repeats": paired_ratio,
         "p50_ratio_dcs_to_bare": round(dcs["p50_ms"] / bare["p50_ms"], 2),
         "aims": {"p99_ms_max": 20, "p50_ratio_to_durable_bare_max": 1.5},
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -294,7 +304,8 @@ async def main() -> None:
             f"{name:14}{row['count']:>8}{row['p50_ms']:>10}{row['p95_ms']:>10}{row['p99_ms']:>10}{row['max_ms']:>10}{row['server_cpu_ms_per_msg']:>16}"
         )
     print(
-        f"p50 ratio DCS / durable bare relay: {ratio}  (aim <= 1.5); DCS / bare relay:"
+        f"p50 ratio DCS / durable bare relay: pooled {ratio}, median of the {args.repeat} repeats"
+        f" {paired_ratio} {[round(r, 2) for r in paired]} (aim <= 1.5); DCS / bare relay:"
         f" {result['p50_ratio_dcs_to_bare']}; DCS p99 {dcs['p99_ms']} ms (aim <= 20)"
     )
     RESULTS.mkdir(parents=True, exist_ok=True)

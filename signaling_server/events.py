@@ -9,7 +9,6 @@ come here too, as ``RefusedName`` (transport.py), and are answered ``unknown_eve
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -44,7 +43,7 @@ from .followups import Followups
 from .logs import bind_session
 from .sessions import SessionService
 from .signaling import SignalingService
-from .transport import LOG_EVERY_S, RefusedName, Undecodable
+from .transport import LOG_EVERY_S, RefusedName, Undecodable, compact_json
 
 if TYPE_CHECKING:
     from .supervisor import SupervisorDesk
@@ -118,8 +117,9 @@ class SioNotifier:
         recipients = [e for s, e in self.sio.manager.get_participants("/", room) if s != skip_sid]
         if not recipients:
             return
-        encoded = self.sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data]).encode()
-        if isinstance(encoded, list):  # binary attachments: several Engine.IO packets
+        try:  # socket.io's EVENT packet for the default namespace, encoded in one step
+            encoded = f"{sio_packet.EVENT}{compact_json([event, data])}"
+        except (TypeError, ValueError):  # bytes in it: socket.io's binary attachments
             await self.sio.emit(event, data, room=room, skip_sid=skip_sid)
             return
         pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
@@ -247,17 +247,20 @@ class EventGateway:
             raise ProtocolError(ErrorCode.BAD_PAYLOAD, undecodable.reason)
         data = args[0] if len(args) == 1 else None
         try:
-            size = len(json.dumps(data, separators=(",", ":")))
+            encoded = compact_json(data)
         except RecursionError as exc:
             raise ProtocolError(ErrorCode.BAD_PAYLOAD, "The payload is nested too deeply.") from exc
         except (TypeError, ValueError) as exc:  # binary attachments and the like
             raise ProtocolError(ErrorCode.BAD_PAYLOAD, "The payload must be a JSON object.") from exc
+        size = len(encoded)
         if size > MAX_EVENT_BYTES:
             raise ProtocolError(
                 ErrorCode.PAYLOAD_TOO_LARGE,
                 f"The payload is {size:,} bytes; the limit is {MAX_EVENT_BYTES:,}.",
             )
-        if _deeper_than(data, MAX_DEPTH):
+        # Only a payload with more brackets than the limit can nest deeper (strings count too,
+        # so this only ever skips the walk when it would have found nothing).
+        if encoded.count("{") + encoded.count("[") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):
             raise ProtocolError(
                 ErrorCode.BAD_PAYLOAD, f"The payload nests more than {MAX_DEPTH} objects or arrays deep."
             )

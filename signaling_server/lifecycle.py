@@ -45,7 +45,7 @@ class GracefulShutdown:
         self.sio = sio
         self.guard = guard
         self.grace_s = grace_s
-        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._closing = False
 
     def install(self, app: web.Application) -> None:
@@ -69,11 +69,17 @@ class GracefulShutdown:
                 # Read before the shutdown began but not started yet: not handled, so
                 # nothing is stored; the ack says so, if it still goes out.
                 return RESTARTING
-            task = asyncio.current_task()
-            if task is not None and task not in self._in_flight:
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
-            return await handler(*args)
+            # Each call, not its task: chat events run inline in their connection's reader
+            # (transport.py), a task that lives as long as the connection. The future is
+            # resolved as the handler returns; its waiters run only after the caller has
+            # queued the ack, which it does without yielding.
+            handled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._in_flight.add(handled)
+            try:
+                return await handler(*args)
+            finally:
+                self._in_flight.discard(handled)
+                handled.set_result(None)
 
         return tracked
 
