@@ -6,6 +6,10 @@ reload shows it again (session.start's ack and the agent's handoff carry ``reads
 pushed to the session's room as ``chat.read``. Marks are coalesced: a reader's marks that
 come within ``every_s`` of the last one written are held and the newest written once
 that time is up, so scrolling through a long history costs one write a second at most.
+
+While this process is the only writer (``CachedStore.exact``), the marks of the sessions it
+has seen are kept in memory: a new session has none, and a hot session's resume then
+reads nothing from the database for them (issue 10: a hot resume needs no read).
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ from dcs_sdk.tokens import Claims
 
 from .sessions import SessionService, fail, session_room
 from .store import SessionRecord, schema
+from .store.changes import Change
 
 r = schema.read_marks.c
 MAX_TRACKED = 10_000
+MAX_CACHED_SESSIONS = 20_000
+
+Mark = dict[str, Any]
 
 
 class Receipts:
@@ -34,6 +42,7 @@ class Receipts:
         self._written: dict[tuple[str, str], float] = {}  # (session, reader) -> when
         self._pending: dict[tuple[str, str], tuple[Claims, int]] = {}
         self._timers: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._marks: dict[str, list[Mark]] = {}  # session -> its marks, while exact
 
     @property
     def engine(self) -> Any:
@@ -42,6 +51,25 @@ class Receipts:
     def install(self) -> None:
         self.service.start_extras["reads"] = self.reads_wire
         self.service.handoff_extras["reads"] = self.reads_wire
+        self.service.store.store.changes.listeners.append(self)
+
+    @property
+    def _exact(self) -> bool:
+        return bool(self.service.store.exact)
+
+    def _cache(self, session_id: str, marks: list[Mark]) -> None:
+        if len(self._marks) >= MAX_CACHED_SESSIONS:
+            self._marks.clear()
+        self._marks[session_id] = marks
+
+    # a store change listener: a session created here has no marks yet
+
+    async def within(self, conn: Any, change: Change) -> None:
+        return None
+
+    def committed(self, change: Change) -> None:
+        if change.kind == "created" and self._exact:
+            self._cache(change.session.id, [])
 
     async def read(self, sid: str, claims: Claims, p: ChatRead) -> dict[str, Any]:
         session = await self.service._session_for(claims, p.session_id)
@@ -109,6 +137,7 @@ class Receipts:
                 async with self.engine.begin() as conn:
                     moved = (await conn.execute(forward)).rowcount == 1
         if moved:
+            self._remember(session_id, claims, seq, now)
             payload = {
                 "session_id": session_id,
                 "reader": self._reader(claims),
@@ -121,11 +150,21 @@ class Receipts:
     def _reader(claims: Claims) -> dict[str, str]:
         return {"role": claims.role.value, "id": claims.sub, "name": claims.name}
 
-    async def reads(self, session_id: str) -> list[dict[str, Any]]:
+    def _remember(self, session_id: str, claims: Claims, seq: int, at: float) -> None:
+        marks = self._marks.get(session_id)
+        if marks is None or not self._exact:
+            return
+        mark = {"reader": self._reader(claims), "seq": seq, "ts": int(at * 1000)}
+        kept = [m for m in marks if m["reader"]["id"] != claims.sub]
+        self._marks[session_id] = sorted([*kept, mark], key=lambda m: str(m["reader"]["id"]))
+
+    async def reads(self, session_id: str) -> list[Mark]:
+        if self._exact and (cached := self._marks.get(session_id)) is not None:
+            return [dict(m) for m in cached]
         query = select(schema.read_marks).where(r.session_id == session_id).order_by(r.reader_id)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [
+        marks = [
             {
                 "reader": {"role": row["reader_role"], "id": row["reader_id"], "name": row["reader_name"]},
                 "seq": row["seq"],
@@ -133,6 +172,9 @@ class Receipts:
             }
             for row in rows
         ]
+        if self._exact:
+            self._cache(session_id, marks)
+        return [dict(m) for m in marks]
 
     async def reads_wire(self, record: SessionRecord) -> list[dict[str, Any]]:
         return await self.reads(record.id)

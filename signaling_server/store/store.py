@@ -11,7 +11,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import fields, replace
 from typing import Any
 
 from sqlalchemy import Index, case, event, func, insert, inspect, select, text, update
@@ -50,8 +50,21 @@ def _is_unstorable(exc: BaseException) -> bool:
     return False
 
 
+# A new session's statements, built once: SQLAlchemy then reuses their compiled form, where
+# insert(...).values(...) per call cost more than the database (a lone start's hot spot).
+_INSERT_SESSION = insert(schema.sessions)
+_INSERT_TRANSITION = insert(schema.transitions)
+_INSERT_PAGE_VIEW = insert(schema.page_views)
+_INSERT_MESSAGE = insert(schema.messages)
+
+
+def _shallow(record: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict, without asdict's deep copy of every nested value."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def _message_row(message: MessageRecord) -> dict[str, Any]:
-    values = asdict(message)
+    values = _shallow(message)
     values["role"] = message.role.value
     values["suggestions"] = list(message.suggestions)
     values["attachment"] = dict(message.attachment) if message.attachment else None
@@ -142,31 +155,25 @@ class Store:
         """Insert a new session (and, with ``first_page``, its page as the first page view,
         and its first ``messages``, seqs 1.. as ``record.last_seq`` says: the greeting) in
         one transaction; OpenSessionExists when the customer has an open one already."""
-        values = asdict(record)
+        values = _shallow(record)
         values["state"] = record.state.value
-        transition = insert(schema.transitions).values(
-            session_id=record.id,
-            from_state=None,
-            to_state=record.state.value,
-            actor=actor,
-            at=record.created_at,
-        )
+        transition = {
+            "session_id": record.id,
+            "from_state": None,
+            "to_state": record.state.value,
+            "actor": actor,
+            "at": record.created_at,
+        }
         created = Change("created", record, None, record.created_at, actor)
         try:
             async with self.engine.begin() as conn:
-                await conn.execute(insert(schema.sessions).values(**values))
-                await conn.execute(transition)
+                await conn.execute(_INSERT_SESSION, values)
+                await conn.execute(_INSERT_TRANSITION, transition)
                 if first_page:
-                    await conn.execute(
-                        insert(schema.page_views).values(
-                            session_id=record.id,
-                            url=record.page_url,
-                            title=record.page_title,
-                            ts=record.created_at,
-                        )
-                    )
+                    page = {"url": record.page_url, "title": record.page_title, "ts": record.created_at}
+                    await conn.execute(_INSERT_PAGE_VIEW, {"session_id": record.id, **page})
                 if messages:
-                    await conn.execute(insert(schema.messages), [_message_row(m) for m in messages])
+                    await conn.execute(_INSERT_MESSAGE, [_message_row(m) for m in messages])
                 await self.changes.within(conn, created)
             self.changes.committed(created)
         except IntegrityError as exc:

@@ -7,11 +7,15 @@ with its greeting; a hot resume that missed nothing is answered from memory."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from dcs_sdk import DcsClient, Event
 from signaling_server import Config
@@ -91,6 +95,22 @@ async def test_agents_get_a_first_page_then_changes_and_customers_only_their_own
             await asyncio.gather(*(c.close() for c in clients))
 
 
+@contextlib.contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL statements every engine of this process runs meanwhile (the server runs in
+    the test's process; the chat sink's own connection only ever writes)."""
+    run: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        run.append(" ".join(statement.split()[:6]))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        yield run
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+
+
 async def test_firsts_are_stored_by_the_messages_commit_and_resumes_come_from_memory(
     server_config: Config, mint: Callable[..., str]
 ) -> None:
@@ -118,8 +138,10 @@ async def test_firsts_are_stored_by_the_messages_commit_and_resumes_come_from_me
         # a resume that missed nothing, then one that missed the agent's two messages
         history = await customer.history(sid)
         last = history[-1]["seq"]
-        again = await customer.start_session(sid, after_seq=last)
+        with statements_run() as run:
+            again = await customer.start_session(sid, after_seq=last)
         assert again.messages == [] and again.session["state"] == "live"
+        assert run == [], f"a hot resume read the database: {run}"
         missed = await customer.start_session(sid, after_seq=reply_seq - 1)
         assert [m["text"] for m in missed.messages] == ["Let me look.", "Found it."]
 
