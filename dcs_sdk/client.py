@@ -61,6 +61,8 @@ class Started:
 
     session: dict[str, Any]
     messages: list[dict[str, Any]]
+    # a full page: history(session_id, after_seq=messages[-1]["seq"]) gives the rest
+    more: bool = False
 
     @property
     def session_id(self) -> str:
@@ -192,7 +194,7 @@ class DcsClient:
         if session_id:
             payload["session_id"] = session_id
         ack = await self.request(Event.SESSION_START, payload)
-        return Started(session=ack["session"], messages=ack["messages"])
+        return Started(session=ack["session"], messages=ack["messages"], more=bool(ack.get("more")))
 
     async def send(self, session_id: str, text: str, *, client_id: str | None = None) -> int:
         """Send a chat message; returns its sequence number (the same on a retried client_id)."""
@@ -217,8 +219,15 @@ class DcsClient:
         return await self.request(Event.SESSION_LEAVE_MESSAGE, payload)
 
     async def history(self, session_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
-        ack = await self.request(Event.HISTORY_FETCH, {"session_id": session_id, "after_seq": after_seq})
-        return list(ack["messages"])
+        """Every message after ``after_seq``, in order, fetched page by page."""
+        messages: list[dict[str, Any]] = []
+        while True:
+            ack = await self.request(Event.HISTORY_FETCH, {"session_id": session_id, "after_seq": after_seq})
+            page = list(ack["messages"])
+            messages.extend(page)
+            if not ack.get("more") or not page:
+                return messages
+            after_seq = int(page[-1]["seq"])
 
     async def page_view(self, session_id: str, page: PageInfo) -> None:
         await self.request(Event.PAGE_VIEW, {"session_id": session_id, "page": page.model_dump()})

@@ -24,6 +24,8 @@ PROTOCOL_VERSION: Final = 1
 # docs/protocol.md ("Limits") names what a client gets above each.
 MAX_TEXT_CHARS: Final = 4000
 MAX_EVENT_BYTES: Final = 16_384  # one event's payload, as compact JSON: else payload_too_large
+# Messages in one history.fetch / session.start ack; "more": true says a page was full
+HISTORY_PAGE: Final = 1000
 MAX_COMMENT_CHARS: Final = 2000
 MAX_SHORT_CHARS: Final = 300  # page titles, reasons, transfer notes
 MAX_NAME_CHARS: Final = 200  # a display name (token claim)

@@ -150,7 +150,7 @@ class History:
 
     async def transcript(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
         record = await self._readable(claims, p.session_id)
-        messages: list[MessageRecord] = await self.service.store.messages_after(record.id, 0)
+        messages: list[MessageRecord] = await self.service.store.transcript(record.id)
         await self.service.audited(claims, "history.view", record.id, transcript=True)
         return ok(
             session=summary(record),

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from dcs_sdk.assistant import Assistant, AssistantContext, AssistantReply, TranscriptLine
 from dcs_sdk.exceptions import ProtocolError
 from dcs_sdk.protocol import (
+    HISTORY_PAGE,
     AgentPresence,
     ChatSend,
     ChatTyping,
@@ -313,6 +314,7 @@ class SessionService:
         return ok(
             session=self._wire(fresh),
             messages=[m.to_wire() for m in messages],
+            more=len(messages) >= HISTORY_PAGE,  # then history.fetch after the last one
             **self._companions_of(record.id),
             **{key: await extra(fresh) for key, extra in self.start_extras.items()},
         )
@@ -499,7 +501,8 @@ class SessionService:
         messages = await self.store.messages_after(session.id, p.after_seq)
         if claims.role is Role.SUPERVISOR:  # staff reading a conversation they do not hold
             await self.audited(claims, "history.view", session.id, after_seq=p.after_seq)
-        return ok(messages=[m.to_wire() for m in messages])
+        # a full page: there may be more after its last seq, which the client asks for next
+        return ok(messages=[m.to_wire() for m in messages], more=len(messages) >= HISTORY_PAGE)
 
     async def close_by_customer(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
@@ -556,7 +559,7 @@ class SessionService:
             session = await self.store.get_session(session_id)
             if session is None or session.state is not S.VIRTUAL:
                 return  # escalated or closed meanwhile: a person answers now
-            history = await self.store.messages_after(session_id, 0)
+            history = await self.store.transcript(session_id)
             before = [m for m in history if after is None or m.seq < after.seq]
             state = dict(session.assistant_state)
             context = self._context(session, before, state)
@@ -785,7 +788,7 @@ class SessionService:
 
     async def handoff(self, record: SessionRecord) -> dict[str, Any]:
         """Everything an agent needs so the customer never repeats themselves."""
-        transcript = await self.store.messages_after(record.id, 0)
+        transcript = await self.store.transcript(record.id)
         pages = await self.store.page_views(record.id)
         return {
             "session": self._wire(record),

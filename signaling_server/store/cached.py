@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from dcs_sdk.protocol import SessionState
+from dcs_sdk.protocol import HISTORY_PAGE, SessionState
 
 from .records import MessageRecord, SessionRecord, firsts
 from .store import Store
@@ -151,11 +151,17 @@ class CachedStore:
                 self._remember(replace(cached, first_agent_reply_at=replied_at))
         return stored, created
 
-    async def messages_after(self, session_id: str, after_seq: int = 0) -> list[MessageRecord]:
+    async def transcript(self, session_id: str) -> list[MessageRecord]:
+        """Every message of the session, however many (handoffs, transcripts, the assistant)."""
+        return await self.messages_after(session_id, 0, limit=None)
+
+    async def messages_after(
+        self, session_id: str, after_seq: int = 0, limit: int | None = HISTORY_PAGE
+    ) -> list[MessageRecord]:
         for result in await self.writer.drain(session_id):
             if isinstance(result, tuple):  # stored meanwhile: its sender may not have resumed yet
                 self._note_seq(result[0])
         known = self._last_seq.get(session_id) if self.exact else None
         if known is not None and known <= after_seq:
             return []  # nothing after it: no read (a hot session resumed)
-        return await self.store.messages_after(session_id, after_seq)
+        return await self.store.messages_after(session_id, after_seq, limit)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.schema import CreateColumn
 
 from dcs_sdk.exceptions import ConfigError
-from dcs_sdk.protocol import SessionState
+from dcs_sdk.protocol import HISTORY_PAGE, SessionState
 
 from . import schema
 from .changes import Change, Changes, timed
@@ -393,8 +393,10 @@ class Store:
         return MessageRecord.from_row(row) if row else None
 
     async def messages_after(
-        self, session_id: str, after_seq: int = 0, limit: int = 1000
+        self, session_id: str, after_seq: int = 0, limit: int | None = HISTORY_PAGE
     ) -> list[MessageRecord]:
+        """The session's messages after ``after_seq``, in order: a page of ``limit`` (None:
+        all of them, for a transcript)."""
         m = schema.messages.c
         query = (
             select(schema.messages)

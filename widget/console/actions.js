@@ -161,10 +161,14 @@ export function createActions({ conn, store, notify }) {
 
   // messages after the highest seq we have (after a reconnect, or a gap in live pushes)
   async function refill(sessionId) {
-    const entry = store.get(sessionId);
-    if (!entry) return;
-    const ack = await conn.request(Event.HISTORY_FETCH, { session_id: sessionId, after_seq: entry.lastSeq });
-    if (ack.ok && Array.isArray(ack.messages)) store.addMessages(sessionId, ack.messages);
+    for (;;) {
+      const entry = store.get(sessionId);
+      if (!entry) return;
+      const ack = await conn.request(Event.HISTORY_FETCH, { session_id: sessionId, after_seq: entry.lastSeq });
+      if (!ack.ok || !Array.isArray(ack.messages)) return;
+      store.addMessages(sessionId, ack.messages);
+      if (!ack.more || !ack.messages.length) return; // a full page: ask for what follows it
+    }
   }
 
   // after every (re)connect: fill gaps, resend unacknowledged messages, restore "away"

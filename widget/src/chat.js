@@ -98,8 +98,9 @@ export function createChat({ transport, model, storage, onError, calls = null, c
     if (onStarted) onStarted(ack);
     ready = true;
     model.setConnection(Connection.READY);
-    // we asked for messages after our old high-water mark: the new session's start is missing
-    if (replaced && payload.after_seq > 0) fetchHistory();
+    // we asked for messages after our old high-water mark: the new session's start is missing;
+    // or the ack held a full page (more): the rest comes page by page
+    if ((replaced && payload.after_seq > 0) || ack.more) fetchHistory();
     flush();
   }
 
@@ -150,9 +151,15 @@ export function createChat({ transport, model, storage, onError, calls = null, c
     if (!ready || !model.id) return;
     const gen = generation;
     const sessionId = model.id;
-    const ack = await transport.request(Event.HISTORY_FETCH, { session_id: sessionId, after_seq: model.highWater() });
-    if (gen !== generation || sessionId !== model.id || !ack.ok) return;
-    for (const m of ack.messages || []) model.addMessage(m, true);
+    for (;;) {
+      const after = model.highWater();
+      const ack = await transport.request(Event.HISTORY_FETCH, { session_id: sessionId, after_seq: after });
+      if (gen !== generation || sessionId !== model.id || !ack.ok) return;
+      const page = ack.messages || [];
+      for (const m of page) model.addMessage(m, true);
+      // a full page: ask for what follows it (while that moves us on)
+      if (!ack.more || !page.length || model.highWater() <= after) return;
+    }
   }
 
   function onPush(name, data) {
