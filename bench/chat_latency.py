@@ -35,10 +35,10 @@ import socketio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from processes import free_port, wait_up  # noqa: E402
+from processes import dcs_env, free_port, wait_up  # noqa: E402
 from relays import relay_source  # noqa: E402
 
-from dcs_sdk import AccessToken, DcsClient, Event, KeySet, SigningKey  # noqa: E402
+from dcs_sdk import AccessToken, DcsClient, Event, SigningKey  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ISSUER, AUDIENCE = "bench", "dcs"
@@ -135,18 +135,8 @@ async def measure(
 async def bench_dcs(sessions: int, rounds: int, window: float) -> dict[str, Any]:
     key = SigningKey.generate("bench")
     tmp = Path(tempfile.mkdtemp(prefix="dcs-bench-"))
-    (tmp / "jwks.json").write_text(json.dumps(KeySet([key.public()]).to_jwks()))
     port = free_port()
-    env = {
-        **os.environ,
-        "DCS_PUBLIC_KEYS_FILE": str(tmp / "jwks.json"),
-        "DCS_ISSUER": ISSUER,
-        "DCS_AUDIENCE": AUDIENCE,
-        "DCS_DATA_DIR": str(tmp),
-        "DCS_LOG_LEVEL": "WARNING",
-        "DCS_RATE_BURST": "1000",
-        "DCS_RATE_PER_S": "1000",
-    }
+    env = dcs_env(key, tmp, issuer=ISSUER, audience=AUDIENCE, rate_burst="1000", rate_per_s="1000")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "signaling_server", "--port", str(port), env=env, cwd=ROOT
     )

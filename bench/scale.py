@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from chat_latency import cpu_seconds, percentile  # noqa: E402
-from processes import free_port, wait_up  # noqa: E402
+from processes import dcs_env, free_port, wait_up  # noqa: E402
 from relays import relay_source  # noqa: E402
 from scale_cluster import run_processes  # noqa: E402
 from scale_cluster import summary as cluster_summary  # noqa: E402
@@ -187,17 +187,7 @@ async def start_server(kind: str, key: SigningKey, tmp: Path | None = None) -> t
     port = free_port()
     tmp = tmp or Path(tempfile.mkdtemp(prefix=f"dcs-scale-{kind}-"))
     if kind == "dcs":
-        (tmp / "jwks.json").write_text(json.dumps(KeySet([key.public()]).to_jwks()))
-        env = {
-            **os.environ,
-            "DCS_PUBLIC_KEYS_FILE": str(tmp / "jwks.json"),
-            "DCS_ISSUER": ISSUER,
-            "DCS_AUDIENCE": AUDIENCE,
-            "DCS_DATA_DIR": str(tmp),
-            "DCS_LOG_LEVEL": "WARNING",
-            "DCS_RATE_BURST": "100000",
-            "DCS_RATE_PER_S": "100000",
-        }
+        env = dcs_env(key, tmp, issuer=ISSUER, audience=AUDIENCE, rate_burst="100000", rate_per_s="100000")
         code = DCS_HOOKED if os.environ.get("SCALE_SERVER_HOOK") else DCS_SERVER
         cmd = [sys.executable, "-c", code, "--port", str(port)]
     else:

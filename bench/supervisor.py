@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -30,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from processes import free_port, wait_up  # noqa: E402
+from processes import dcs_env, free_port, wait_up  # noqa: E402
 
-from dcs_sdk import AccessToken, DcsClient, Event, KeySet, Presence, SigningKey  # noqa: E402
+from dcs_sdk import AccessToken, DcsClient, Event, Presence, SigningKey  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 ISSUER, AUDIENCE = "bench", "dcs"
@@ -71,18 +70,8 @@ class Watch:
 async def run(agents: int, waiting: int, changes: int) -> dict[str, Any]:
     key = SigningKey.generate("bench")
     tmp = Path(tempfile.mkdtemp(prefix="dcs-bench-sup-"))
-    (tmp / "jwks.json").write_text(json.dumps(KeySet([key.public()]).to_jwks()))
     port = free_port()
-    env = {
-        **os.environ,
-        "DCS_PUBLIC_KEYS_FILE": str(tmp / "jwks.json"),
-        "DCS_ISSUER": ISSUER,
-        "DCS_AUDIENCE": AUDIENCE,
-        "DCS_DATA_DIR": str(tmp),
-        "DCS_LOG_LEVEL": "WARNING",
-        "DCS_RATE_BURST": "100000",
-        "DCS_RATE_PER_S": "100000",
-    }
+    env = dcs_env(key, tmp, issuer=ISSUER, audience=AUDIENCE, rate_burst="100000", rate_per_s="100000")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "signaling_server", "--port", str(port), env=env, cwd=ROOT
     )
