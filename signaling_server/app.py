@@ -28,6 +28,7 @@ from .config import Config
 from .csp import console_csp
 from .departures import Departures
 from .events import EventGateway, SioNotifier
+from .external_notes import ExternalNotes
 from .followups import Followups
 from .history import History
 from .lifecycle import GracefulShutdown
@@ -215,6 +216,7 @@ def _lifecycle(
         attachments = app[ATTACHMENTS] = build_attachments(config, service, authenticator)
         receipts = Receipts(service)
         receipts.install()
+        ExternalNotes(service).install()  # notes from the REST API, in the agent's context
         gateway.handlers.update(
             {
                 Event.ATTACHMENT_LINK: attachments.link,

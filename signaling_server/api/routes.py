@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, true
 from dcs_sdk.protocol import ErrorCode, SessionState
 
 from ..config import Config
+from ..external_notes import ExternalNotes
 from ..reports import MAX_BUCKETS, Report, ReportQuery, Reports, bucket_count, report_csv
 from ..reports.figures import MAX_HOURLY_S
 from ..sessions import SessionService
@@ -206,6 +207,7 @@ class Handlers:
             record.id, author_id=call.claims.sub, author_role=call.claims.role.value, text=body.text
         )
         await self._audit(call, "note.add", record.id, note_id=note["id"])
+        await ExternalNotes(self.deps.service()).added(record)  # the agent holding it sees it
         return _note(note)
 
     # reports

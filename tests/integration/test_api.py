@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from dcs_sdk import AccessToken, ApiClient, ApiError, SigningKey
+from dcs_sdk import AccessToken, ApiClient, ApiError, Event, SigningKey
 from dcs_sdk.client import DcsClient
 from dcs_sdk.tokens import SCOPES
 from signaling_server import Config
@@ -511,3 +511,20 @@ async def test_a_supervisor_of_some_queues_sees_only_those(server: Server) -> No
     assert [s["id"] for s in listed["items"]] == [journeys.sessions["c_xfer"]]
     assert mine["session"]["queue"] == "billing"
     assert refused == [(404, "not_found"), (403, "forbidden"), (403, "forbidden")]
+
+
+async def test_a_note_from_another_system_reaches_the_agent_holding_the_session(server: Server) -> None:
+    """A CRM's note (REST API) is in the agent's handoff, and pushed to them when added."""
+    customer = await server.connect("customer", "c_note", name="Nora")
+    agent = await server.connect("agent", "alice", name="Alice", skills=["general"])
+    sid = (await customer.start_session()).session_id
+    await customer.escalate(sid)
+    handoff = await agent.accept(sid)
+    assert handoff["external_notes"] == []
+    async with server.service("sessions:write") as api:
+        await api.add_note(sid, "VIP since 2019; refund R-77 approved.")
+    pushed = await agent.wait_for(Event.SESSION_HANDOFF, lambda h: bool(h["external_notes"]))
+    assert [(n["text"], n["author"]["id"]) for n in pushed["external_notes"]] == [
+        ("VIP since 2019; refund R-77 approved.", "crm")
+    ]
+    assert pushed["session"]["session_id"] == sid

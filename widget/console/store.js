@@ -93,6 +93,7 @@ function newEntry(id) {
     page: { url: "", title: "", ts: null },
     pages: [],
     understanding: null,
+    externalNotes: [], // notes other systems added through the REST API
     queuedAt: null,
     acceptedAt: null,
     messages: new Map(), // seq -> Message
@@ -315,6 +316,9 @@ export function createStore() {
         : null;
       entry.queuedAt = num(raw.queued_at);
       entry.acceptedAt = num(raw.accepted_at);
+      entry.externalNotes = Array.isArray(raw.external_notes)
+        ? raw.external_notes.filter(isObj).map((n) => ({ id: n.id, author: text(isObj(n.author) ? n.author.id : ""), text: text(n.text), ts: num(n.ts) }))
+        : [];
       if (isNew) sessions.set(id, entry);
       mergeMessages(entry, Array.isArray(raw.transcript) ? raw.transcript : [], false);
       const early = orphans.get(id);

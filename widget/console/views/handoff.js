@@ -112,6 +112,19 @@ function renderTimes(entry) {
   return dl(null, pairs, "");
 }
 
+// notes other systems (a CRM, the order system) added through the REST API
+function renderExternalNotes(notes) {
+  if (!notes.length) return null;
+  return section(
+    "Notes from other systems",
+    h(
+      "ul",
+      { part: "handoff-external-notes", class: "ctx__notes" },
+      notes.map((n) => h("li", { class: "ctx__note-item" }, h("p", { text: n.text }), h("p", { class: "ctx__note-by" }, `${n.author || "API"} · `, timeNode(n.ts)))),
+    ),
+  );
+}
+
 function renderCsat(csat) {
   if (!csat || csat.score == null) return null;
   return section(
@@ -136,7 +149,7 @@ export function createHandoff({ store }) {
     const entry = store.selected;
     // rebuild only when something shown changed (keeps focus on a link, for instance)
     const key = entry
-      ? JSON.stringify([entry.id, entry.session, entry.customer, entry.reason, entry.page, entry.pages, entry.understanding, entry.queuedAt, entry.acceptedAt])
+      ? JSON.stringify([entry.id, entry.session, entry.customer, entry.reason, entry.page, entry.pages, entry.understanding, entry.externalNotes, entry.queuedAt, entry.acceptedAt])
       : "";
     if (key === shownKey) return;
     shownKey = key;
@@ -147,6 +160,7 @@ export function createHandoff({ store }) {
     replace(
       body,
       renderCustomer(entry),
+      renderExternalNotes(entry.externalNotes),
       section("Verified attributes", renderAttributes(entry.customer.attributes)),
       section("Reason for escalation", h("p", { part: "handoff-reason", class: "ctx__reason", text: entry.reason || "Not given" })),
       section("Current page", renderPage(entry.page)),
