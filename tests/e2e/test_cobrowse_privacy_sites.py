@@ -290,8 +290,8 @@ async def test_nothing_masked_leaves_real_sites(
     await expect(view.locator("#newsletter")).not_to_be_checked()  # not allowed: its state stays home
     await expect(customer.locator("#newsletter")).to_be_checked()
     assert await compare(customer, agent, "checkout", figures, tmp_path) < MAX_DIFFERING
-    # the agent types into the allowed note (its last word held back while the customer is
-    # in the field, as for their own typing), never into the card number under the mask
+    # the agent types into the allowed note (shown as typed, under the same rules as the
+    # customer's own typing), never into the card number under the mask
     assert await type_in_view(
         agent, view.locator("#note"), "VISIBLE-typed-note ok", customer.locator("#note")
     )

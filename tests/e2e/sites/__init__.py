@@ -29,6 +29,7 @@ PAGES = {
     "/components": "components.html",
     "/frames": "frames.html",
     "/app": "app.html",
+    "/typing": "typing.html",
     "/frame/help": "frame-help.html",
     "/frame/statement": "frame-statement.html",
     "/frame/blocked": "frame-blocked.html",

@@ -1,9 +1,10 @@
 // The co-browse privacy policy, applied on the customer's device: whatever it masks never
 // leaves the browser. The rules (README, "Co-browse privacy"):
 // - every input's value is masked unless the site allows the input by name or id; hidden
-//   inputs' values are never sent, not even when allowed; passwords, and anything under
-//   [data-dcs-mask], are masked even then; in allowed inputs anything that looks like (the
-//   start of) a payment card number or an e-mail address is still masked;
+//   inputs' values are never sent, not even when allowed; passwords, payment card fields
+//   (autocomplete="cc-..."), one-time codes and anything under [data-dcs-mask] are masked
+//   even then; an allowed input shows each character as it is typed, except that anything
+//   that looks like a payment card number or an e-mail address is still masked (see scrub());
 // - checkboxes and radio buttons show their checked state only when allowed;
 // - text typed into an editable element ([contenteditable]) is masked unless it is allowed;
 // - under [data-dcs-mask], text keeps its length and line breaks but no character, and an
@@ -27,12 +28,17 @@ export function isBlocked(el) {
   return el.hasAttribute("data-dcs-block") || el.id === WIDGET_ID;
 }
 
-// Six or more digits, grouped or not: card numbers, and the prefixes of one being typed.
+// Six or more digits, grouped or not: card numbers, and the prefixes of one being typed
+// (from the sixth digit on; the first six of a card number are its issuer's, which PCI DSS
+// lets be shown).
 const DIGITS = /\d(?:[ -]?\d){5,}/g;
 // Any word with an @ in it: e-mail addresses, whole or half typed.
 const AT_WORD = /\S*@\S*/g;
-// The word still being typed: its start could become either of the above.
+// The word still being typed, and what makes it look like the start of an e-mail address
+// before its @ is typed: a dot, underscore, plus or percent followed by more ("sam.cnry";
+// not a full stop at its end).
 const LAST_WORD = /\S+$/;
+const ADDRESS_START = /[._+%]\S/;
 
 // An input's value as it may leave the device when masked: one "*" per character (line
 // breaks of a text area kept).
@@ -54,11 +60,13 @@ export function maskText(text) {
   return String(text == null ? "" : text).replace(/\S/gu, (ch) => (INVISIBLE.test(ch) ? "" : WIDE.test(ch) ? "\u3013" : "x"));
 }
 
-// Text of an allowed input, as it may leave the device. While the customer is typing in it
-// the last word is held back, so a card number or address is never sent half-typed.
+// Text of an allowed input, as it may leave the device: each character as it is typed, but
+// card numbers and e-mail addresses masked. While the customer is typing in it, the word
+// being typed is held back (masked) only when it looks like the start of an address, so a
+// "first.last" is not sent before its @ arrives; a plain word shows letter by letter.
 export function scrub(text, typing = false) {
   const out = String(text || "").replace(DIGITS, mask).replace(AT_WORD, mask);
-  return typing ? out.replace(LAST_WORD, mask) : out;
+  return typing ? out.replace(LAST_WORD, (word) => (ADDRESS_START.test(word) ? mask(word) : word)) : out;
 }
 
 // The node "above" this one, across boundaries: the parent, a shadow root's host, or a
@@ -94,11 +102,20 @@ export function inputType(element) {
   return String((element && element.getAttribute && element.getAttribute("type")) || (element && element.type) || "").toLowerCase();
 }
 
+// Fields the policy masks whatever the site allows: what their autocomplete says they hold
+// (a payment card's number, code, expiry or holder; a password; a one-time code).
+const SECRET_AUTOCOMPLETE = new Set(["current-password", "new-password", "one-time-code"]);
+function secretField(element) {
+  const tokens = String(element.getAttribute("autocomplete") || "").toLowerCase().split(/\s+/);
+  return tokens.some((token) => token.startsWith("cc-") || SECRET_AUTOCOMPLETE.has(token));
+}
+
 // An input (or editable element) whose value the agent may see and type into.
 export function allowedInput(element, allowed) {
   if (!element || element.nodeType !== 1) return false;
   const type = inputType(element);
   if (type === "password" || type === "hidden" || element.hasAttribute("data-rr-is-password")) return false;
+  if (secretField(element)) return false;
   if (closestAcross(element, MASK_SELECTOR) || closestAcross(element, BLOCK_SELECTOR)) return false;
   const name = element.getAttribute("name");
   return Boolean((name && allowed.has(name)) || (element.id && allowed.has(element.id)));
