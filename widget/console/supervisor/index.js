@@ -8,17 +8,30 @@ import { createWallView } from "./wall.js";
 import { createStepIn } from "./stepin.js";
 import { createReportsView } from "../reports/index.js";
 import { createViewNav } from "../reports/nav.js";
+import { createConfirm } from "../views/confirm.js";
 
 const CONNECTION_TEXT = { connecting: "Connecting…", connected: "Connected", reconnecting: "Reconnecting…", offline: "Offline" };
 
 export function createSupervisorConsole({ conn, notice, name, onSignOut, getToken }) {
   const model = createWallModel();
-  const stepIn = createStepIn({ conn, model, notify: notice.say });
+  // the console's own modal confirmation (views/confirm.js), as for "End session": keyboard
+  // operable, focus moved in on Cancel and given back to the row's button after
+  const confirm = createConfirm();
+  const stepIn = createStepIn({ conn, model, notify: notice.say, onLeft: (id) => wall.focusSession(id) });
   const wall = createWallView({
     model,
     onOpen: (id) => stepIn.open(id),
     onAgent: async (agent, action) => {
-      if (action === "sign_out" && !window.confirm(`Sign ${agent.name} out? Their chats go back to the front of their queues.`)) return;
+      if (action === "sign_out") {
+        const sure = await confirm.ask({
+          title: `Sign ${agent.name || agent.id} out?`,
+          text: "Their chats go back to the front of their queues for another agent.",
+          confirm: "Sign out",
+        });
+        // the row may have been redrawn while the dialog was open: focus its new button
+        if (!el.contains(document.activeElement)) wall.focusAction(`a:${agent.id}`, "agent-signout");
+        if (!sure) return;
+      }
       const ack = await conn.request(Event.SUPERVISOR_AGENT, { agent_id: agent.id, action });
       if (ack.ok) notice.say(action === "away" ? `${agent.name} is away now.` : `${agent.name} is signed out; ${ack.handed_on.length} chat(s) went back to the queue.`);
       else notice.say(errorText(ack.error, "Could not do that."));
@@ -42,7 +55,7 @@ export function createSupervisorConsole({ conn, notice, name, onSignOut, getToke
     connection,
     h("button", { type: "button", class: "btn btn--quiet", "data-part": "signout", onclick: onSignOut }, "Sign out"),
   );
-  const el = h("div", { class: "workspace workspace--supervisor", "data-part": "supervisor" }, header, columns, reports.el, notice.el);
+  const el = h("div", { class: "workspace workspace--supervisor", "data-part": "supervisor" }, header, columns, reports.el, notice.el, confirm.el);
 
   return {
     el,
@@ -59,6 +72,7 @@ export function createSupervisorConsole({ conn, notice, name, onSignOut, getToke
       else stepIn.onPush(name, data);
     },
     destroy() {
+      confirm.destroy();
       wall.destroy();
       stepIn.destroy();
       reports.destroy();

@@ -9,7 +9,7 @@ import { newClientId } from "../ids.js";
 
 const ROLE_TEXT = { customer: "Customer", agent: "Agent", supervisor: "Supervisor", assistant: "Assistant", system: "" };
 
-export function createStepIn({ conn, model, notify }) {
+export function createStepIn({ conn, model, notify, onLeft = () => {} }) {
   let sessionId = null;
   let barged = false;
   const messages = new Map(); // seq -> Message
@@ -17,7 +17,9 @@ export function createStepIn({ conn, model, notify }) {
 
   const title = h("h2", { class: "stepin__title", id: nextId("stepin-title"), tabindex: "-1" });
   const status = h("p", { class: "stepin__status" });
-  const log = h("ol", { class: "stepin__log", role: "log", "aria-live": "polite", "aria-label": "Conversation (observed)", "data-part": "observe-log" });
+  // role=log on a wrapper (focusable: it scrolls): the <ol> keeps its list semantics for the <li>
+  const log = h("ol", { class: "stepin__lines" });
+  const logBox = h("div", { class: "stepin__log", role: "log", "aria-live": "polite", "aria-label": "Conversation (observed)", tabindex: "0", "data-part": "observe-log" }, log);
   const noteList = h("ul", { class: "stepin__notes", "aria-label": "Staff notes", "data-part": "observe-notes" });
 
   function field(label, control) {
@@ -78,7 +80,7 @@ export function createStepIn({ conn, model, notify }) {
 
   const close = h("button", { type: "button", class: "btn btn--quiet", "data-part": "stepin-close", onclick: () => leave() }, "Stop observing");
 
-  const body = h("div", { class: "stepin__body" }, status, h("div", { class: "stepin__row" }, bargeButton, close), log, noteList, whisper, say, h("div", { class: "stepin__row" }, move, frontButton), reassign);
+  const body = h("div", { class: "stepin__body" }, status, h("div", { class: "stepin__row" }, bargeButton, close), logBox, noteList, whisper, say, h("div", { class: "stepin__row" }, move, frontButton), reassign);
   const el = h("section", { class: "stepin", "aria-labelledby": title.id, "data-part": "stepin", hidden: true }, title, body);
 
   async function doMove(payload) {
@@ -163,9 +165,12 @@ export function createStepIn({ conn, model, notify }) {
   async function leave({ quiet = false } = {}) {
     const id = sessionId;
     if (!id) return;
+    // focus was in the panel (on Stop observing): it goes back to the session's row, not <body>
+    const hadFocus = el.contains(document.activeElement);
     sessionId = null;
     barged = false;
     render();
+    if (hadFocus) onLeft(id);
     await conn.request(Event.SUPERVISOR_LEAVE, { session_id: id });
     if (!quiet) notify("Stopped observing.");
   }

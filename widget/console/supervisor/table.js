@@ -38,6 +38,17 @@ export function createTable({ caption, columns, rowActions, rowLabel, part, empt
     return col.sort ? col.sort(row, now) : col.text(row, now);
   }
 
+  // new buttons for a changed row; the one with keyboard focus hands it to its successor
+  // (same data-part), so a row redrawn under a keyboard user does not drop focus to <body>
+  function replaceActions(cell, buttons) {
+    const active = document.activeElement;
+    const had = active && cell.contains(active) ? active.getAttribute("data-part") : null;
+    cell.replaceChildren(...buttons);
+    if (had === null) return;
+    const next = buttons.find((b) => b.getAttribute("data-part") === had) || buttons[0];
+    if (next) next.focus();
+  }
+
   function entryFor(row) {
     let entry = els.get(row.key);
     if (!entry) {
@@ -49,7 +60,7 @@ export function createTable({ caption, columns, rowActions, rowLabel, part, empt
     }
     if (entry.row !== row) {
       entry.row = row;
-      if (entry.actions) entry.actions.replaceChildren(...rowActions(row));
+      if (entry.actions) replaceActions(entry.actions, rowActions(row));
       setAttr(entry.tr, "aria-label", rowLabel ? rowLabel(row) : null);
     }
     columns.forEach((col, i) => setText(entry.cells[i], col.text(row, now)));

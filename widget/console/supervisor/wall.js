@@ -17,6 +17,14 @@ function ago(ms, now) {
 
 export function createWallView({ model, onOpen, onAgent }) {
   const clock = () => model.now();
+  function agentAction(r, action, part, cls, label, off) {
+    return h(
+      "button",
+      { type: "button", class: cls, "data-part": part, "aria-disabled": off ? "true" : null, onclick: () => off || onAgent(r, action) },
+      label,
+      h("span", { class: "sr-only", text: ` ${r.name}` }),
+    );
+  }
   const queues = createTable({
     caption: "Queues",
     part: "wall-queues",
@@ -55,9 +63,11 @@ export function createWallView({ model, onOpen, onAgent }) {
         text: (r, now) => lastReplies(r, now),
       },
     ],
+    // aria-disabled, not disabled: a redrawn row keeps keyboard focus on the same button
+    // (table.js) even when that button no longer applies, e.g. right after a sign-out
     rowActions: (r) => [
-      h("button", { type: "button", class: "btn btn--small", "data-part": "agent-away", disabled: r.presence !== "available", onclick: () => onAgent(r, "away") }, "Set away", h("span", { class: "sr-only", text: ` ${r.name}` })),
-      h("button", { type: "button", class: "btn btn--small btn--danger", "data-part": "agent-signout", disabled: r.presence === "offline" && !r.held, onclick: () => onAgent(r, "sign_out") }, "Sign out", h("span", { class: "sr-only", text: ` ${r.name}` })),
+      agentAction(r, "away", "agent-away", "btn btn--small", "Set away", r.presence !== "available"),
+      agentAction(r, "sign_out", "agent-signout", "btn btn--small btn--danger", "Sign out", r.presence === "offline" && !r.held),
     ],
   });
   const sessions = createTable({
@@ -155,15 +165,25 @@ export function createWallView({ model, onOpen, onAgent }) {
 
   const el = h(
     "section",
-    { class: "wall", "aria-label": "Live wall", "data-part": "wall" },
+    { class: "wall", "aria-label": "Live wall", "data-part": "wall", tabindex: "-1" },
     bar,
     queues.el,
     agents.el,
     sessions.el,
   );
 
+  // focus the Open button of a session's row (after Stop observing), or the wall itself
+  // when the session has left it
+  function focusAction(key, part) {
+    const button = el.querySelector(`tr[data-key="${CSS.escape(key)}"] [data-part="${part}"]`);
+    (button || el).focus();
+  }
+  const focusSession = (id) => focusAction(`s:${id}`, "session-open");
+
   return {
     el,
+    focusSession,
+    focusAction,
     destroy() {
       offRows();
       clearInterval(timer);

@@ -94,6 +94,30 @@ export function createChat({ store, actions, config = {} }) {
     log.scrollTop = log.scrollHeight;
   }
 
+  // whether the log shows its latest line; kept when the log is resized (a call's video or
+  // the customer's page opening above it shrinks it), so the latest line stays in view
+  // (a scroll that comes with a change of height is the resize's, not the agent's: ignored)
+  let pinned = true;
+  let height = 0;
+  log.addEventListener(
+    "scroll",
+    () => {
+      if (log.clientHeight === height) pinned = nearBottom();
+    },
+    { passive: true },
+  );
+  const resizes =
+    typeof ResizeObserver === "function"
+      ? new ResizeObserver(() => {
+          height = log.clientHeight;
+          if (pinned) scrollToBottom();
+        })
+      : null;
+  if (resizes) {
+    resizes.observe(log);
+    resizes.observe(list);
+  }
+
   function renderMessages({ switching = false } = {}) {
     const entry = store.selected;
     if (!entry) {
@@ -101,7 +125,7 @@ export function createChat({ store, actions, config = {} }) {
       views = new Map();
       return;
     }
-    const stick = switching || nearBottom();
+    const stick = switching || pinned || nearBottom();
     const ctx = context();
     const next = new Map();
     const wanted = [];
@@ -303,6 +327,7 @@ export function createChat({ store, actions, config = {} }) {
       if (entry && entry.session.state === "live") input.focus();
     },
     destroy() {
+      if (resizes) resizes.disconnect();
       confirm.destroy();
       typing.stop();
       offs.forEach((off) => off());

@@ -8,7 +8,9 @@ import { errorText } from "../actions.js";
 
 function consultBox(transfers, transferId, label) {
   const id = nextId("consult");
-  const lines = h("ol", { class: "consult__log", role: "log", "aria-live": "polite", "aria-label": label, "data-part": "consult-log" });
+  // role=log on a wrapper (focusable: it scrolls): the <ol> keeps its list semantics for the <li>
+  const lines = h("ol", { class: "consult__lines" });
+  const log = h("div", { class: "consult__log", role: "log", "aria-live": "polite", "aria-label": label, tabindex: "0", "data-part": "consult-log" }, lines);
   // appends only the new lines: the input keeps its focus and text, the log announces once
   function refresh() {
     const all = transfers.consultOf(transferId);
@@ -24,7 +26,7 @@ function consultBox(transfers, transferId, label) {
     const ack = await transfers.say(transferId, text);
     if (ack.ok) input.value = "";
   });
-  return { el: h("div", { class: "consult" }, lines, form), input, refresh };
+  return { el: h("div", { class: "consult" }, log, form), input, refresh };
 }
 
 export function createTransferView({ store, transfers, notify }) {
@@ -83,7 +85,9 @@ export function createTransferView({ store, transfers, notify }) {
   const transferButton = h("button", { type: "button", class: "btn", "data-part": "transfer-open", onclick: openDialog }, "Transfer…");
   const outgoing = h("div", { class: "transfer__outgoing", "data-part": "transfer-outgoing" });
   const offers = h("div", { class: "transfer__offers", "aria-label": "Transfers offered to you", role: "region", "data-part": "transfer-offers" });
-  const notesList = h("ul", { class: "staffnotes", role: "log", "aria-live": "polite", "aria-label": "Notes from staff (the customer does not see them)", "data-part": "staff-notes" });
+  // the notes' log is a wrapper, so the <ul> keeps its list semantics for the <li>
+  const notesList = h("ul", { class: "staffnotes__list" });
+  const notesLog = h("div", { class: "staffnotes", role: "log", "aria-live": "polite", "aria-label": "Notes from staff (the customer does not see them)", "data-part": "staff-notes" }, notesList);
 
   const offerEls = new Map(); // transfer_id -> {el, consult}
   const pendingEls = new Map(); // transfer_id -> {el, consult}
@@ -109,7 +113,7 @@ export function createTransferView({ store, transfers, notify }) {
           t.note ? h("p", {}, h("strong", { text: "Note: " }), String(t.note)) : null,
           h("p", {}, h("strong", { text: "Why: " }), String(t.reason || "")),
           handoff.reason ? h("p", {}, h("strong", { text: "First came to us: " }), String(handoff.reason)) : null,
-          h("details", { open: true }, h("summary", { text: "The conversation so far" }), h("ol", { class: "transfer__history", "data-part": "transfer-history" }, history)),
+          h("details", { open: true }, h("summary", { text: "The conversation so far" }), h("ol", { class: "transfer__history", tabindex: "0", "aria-label": "The conversation so far", "data-part": "transfer-history" }, history)),
           consult.el,
           h(
             "div",
@@ -164,7 +168,7 @@ export function createTransferView({ store, transfers, notify }) {
         h("li", { class: `staffnote staffnote--${n.kind}`, "data-part": `staff-note-${n.kind}` }, h("strong", { text: `${n.kind === "whisper" ? "Whisper" : "Note"} from ${n.author?.name || ""} (${n.author?.role || ""}): ` }), String(n.text || "")),
       ),
     );
-    show(notesList, notes.length > 0);
+    show(notesLog, notes.length > 0);
   }
 
   function render() {
@@ -175,7 +179,7 @@ export function createTransferView({ store, transfers, notify }) {
   render();
 
   return {
-    el: h("div", { class: "transfer" }, offers, h("div", { class: "transfer__bar" }, transferButton), outgoing, notesList, dialog),
+    el: h("div", { class: "transfer" }, offers, h("div", { class: "transfer__bar" }, transferButton), outgoing, notesLog, dialog),
     destroy() {
       for (const off of offs) off();
     },
