@@ -55,6 +55,7 @@ from .store import Store
 from .store.audit import AuditLog
 from .store.cached import CachedStore
 from .store.staff_notes import StaffNotes
+from .store.transfers import TransferStore
 from .supervisor import SupervisorDesk, Wall
 from .transcript_lines import TranscriptLines
 from .transfers import Transfers
@@ -208,9 +209,14 @@ def _lifecycle(
         # transfers and the supervisor floor (transfers.py, supervisor/), audited
         service.audit = AuditLog(store.engine)
         notes = StaffNotes(store.engine)
-        transfers = Transfers(service, notes, timeout_s=config.transfer_timeout_s)
+        # pending transfers are rows: any process delivers, answers or times them out
+        transfer_store = TransferStore(store.engine)
+        transfers = Transfers(service, notes, transfer_store, timeout_s=config.transfer_timeout_s)
+        transfers.start()
         wall = Wall(service, SioNotifier(app[SIO]), service_level_s=config.service_level_s)
         desk = SupervisorDesk(service, wall, notes, transfers, departures)
+        if cluster is not None:
+            cluster.share_floor(wall, desk)
         gateway.handlers.update({**transfers.handlers(), **desk.handlers()})
         # files in the chat, read receipts, past conversations (attachments/, receipts.py, history.py)
         attachments = app[ATTACHMENTS] = build_attachments(config, service, authenticator)

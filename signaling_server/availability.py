@@ -293,12 +293,16 @@ class Availability:
             return None
         return self.router.estimated_wait_s(session_id)
 
-    def queued_text(self, queue: str) -> str:
-        """What the customer is told on joining the queue."""
+    def queued_line(self, queue: str) -> tuple[str, dict[str, Any]]:
+        """What the customer is told on joining the queue: the English, and the line's code
+        and arguments (sessions.system_line) for the widget's language."""
         status = self.status(queue)
         if status.available:
-            return "You're in the queue. An agent will join this chat shortly."
-        return f"{status.message} {LEAVE_A_MESSAGE}"
+            text = "You're in the queue. An agent will join this chat shortly."
+            return text, {"code": "queued", "args": {}}
+        opens = int(status.opens_at * 1000) if status.opens_at is not None else None
+        args = {"reason": status.reason, "opens_at": opens}
+        return f"{status.message} {LEAVE_A_MESSAGE}", {"code": "queued_unavailable", "args": args}
 
     def counts_as_wait(self, queue: str, queued_at: float | None, left_message_at: float | None) -> bool:
         """Whether an accepted session's wait measures the queue: not a left message, and

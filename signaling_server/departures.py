@@ -25,7 +25,7 @@ from dcs_sdk.protocol import AgentSignout, Presence, SessionState, ok
 from dcs_sdk.tokens import Claims
 
 from .routing import AgentSeat
-from .sessions import SessionService
+from .sessions import SessionService, system_line
 from .store import SessionRecord
 
 
@@ -139,11 +139,12 @@ class Departures:
 
     async def _requeue(self, record: SessionRecord, seat: AgentSeat, why: str) -> bool:
         service = self.service
-        ending = [
-            words
-            for key, words in ENDS_WITH_IT.items()
+        ended = [
+            key
+            for key in ENDS_WITH_IT
             if key in service.companions and service.companions[key].current(record.id)
         ]
+        ending = [ENDS_WITH_IT[key] for key in ended]
         now = time.time()
         moved = await service.store.transition(
             record.id,
@@ -168,6 +169,7 @@ class Departures:
             moved,
             f"{seat.name} had to leave{so}. You're first in line for the next agent, "
             "who will see this whole conversation.",
+            system_line("agent_left", name=seat.name, ended=ended),
         )
         return True
 

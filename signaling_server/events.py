@@ -106,7 +106,9 @@ class SioNotifier:
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
 
-    async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None:
+    async def emit(
+        self, event: str, data: Any, *, room: str | list[str], skip_sid: str | None = None
+    ) -> None:
         # socket.io's own room emit makes a task per recipient and waits for them all: a
         # loop turn (and its backlog) before a relayed message is even queued. In one process
         # the packet goes to each recipient's send queue directly; a cross-process manager

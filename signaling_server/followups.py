@@ -21,7 +21,7 @@ from typing import Any
 from dcs_sdk.protocol import ChatSend, ErrorCode, LeaveMessage, Role, SessionState, ok
 from dcs_sdk.tokens import Claims
 
-from .sessions import SessionService, fail
+from .sessions import SessionService, fail, system_line
 from .store import SessionRecord
 
 S = SessionState
@@ -68,6 +68,6 @@ class Followups:
         waiting = service.router.dequeue(session.id)
         if waiting is not None:
             service.router.enqueue(replace(waiting, left_message=text[:500], left_message_at=now))
-        await service._system(marked, SAVED)
+        await service._system(marked, SAVED, system_line("message_saved"))
         await service._queue_changed()
         return marked

@@ -70,9 +70,12 @@ def agent_room(agent_id: str) -> str:
 
 
 class Notifier(Protocol):
-    """What the service needs from the transport (socket.io's AsyncServer, adapted)."""
+    """What the service needs from the transport (socket.io's AsyncServer, adapted). An
+    emit to a list of rooms reaches each socket in any of them once."""
 
-    async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None: ...
+    async def emit(
+        self, event: str, data: Any, *, room: str | list[str], skip_sid: str | None = None
+    ) -> None: ...
 
     async def enter_room(self, sid: str, room: str) -> None: ...
 
@@ -94,6 +97,12 @@ class FloorWatcher(Protocol):
     supervisor wall (supervisor/wall.py) is one."""
 
     def floor_changed(self, session_id: str | None = None, message: MessageRecord | None = None) -> None: ...
+
+
+def system_line(code: str, **args: Any) -> dict[str, Any]:
+    """A system line's code and arguments, for the widget's locale files (``line_<code>``;
+    docs/protocol.md, "System lines")."""
+    return {"code": code, "args": args}
 
 
 def fail(code: ErrorCode, message: str) -> ProtocolError:
@@ -128,6 +137,9 @@ class SessionService:
         # (staff notes), whether a supervisor has joined a session's chat, the audit log
         self.watchers: list[FloorWatcher] = []
         self.handoff_extras: dict[str, Callable[[SessionRecord], Awaitable[Any]]] = {}
+        # called with (sid, claims) once an agent's connection has its sessions (transfers.py:
+        # the offers still waiting for them, after a reload)
+        self.agent_connect_hooks: list[Callable[[str, Claims], Awaitable[None]]] = []
         # what else session.start's ack carries (read receipts: receipts.py)
         self.start_extras: dict[str, Callable[[SessionRecord], Awaitable[Any]]] = {}
         # the file a chat.send names, checked and claimed for that message (attachments/)
@@ -135,6 +147,10 @@ class SessionService:
             Callable[[Claims, SessionRecord, ChatSend], Awaitable[dict[str, Any] | None]] | None
         ) = None
         self.barged: Callable[[str, str], bool] = lambda _session_id, _supervisor_id: False
+        # rooms that also get a session's chat messages and states (the supervisors' observe
+        # rooms): one emit to the union, so across processes (socket.io's Redis manager)
+        # an observer anywhere gets what any process relays, and it costs no extra publish
+        self.also_to: list[Callable[[str], str]] = []
         self.audit: AuditLog | None = None
         # disposition codes and canned responses from the configuration (set by app.py)
         self.workspace = Workspace.from_config({}, {})
@@ -215,8 +231,13 @@ class SessionService:
             availability=self.availability.status(record.queue).to_wire(),
         )
 
+    def _rooms(self, session_id: str) -> str | list[str]:
+        """Where a session's messages and states go: its room, and any watching it."""
+        room = session_room(session_id)
+        return [room, *(also(session_id) for also in self.also_to)] if self.also_to else room
+
     async def _push_state(self, record: SessionRecord) -> None:
-        await self.notifier.emit(Event.SESSION_STATE, self._wire(record), room=session_room(record.id))
+        await self.notifier.emit(Event.SESSION_STATE, self._wire(record), room=self._rooms(record.id))
         self._noticed(record.id)
 
     def _lock(self, locks: dict[str, asyncio.Lock], key: str) -> asyncio.Lock:
@@ -240,6 +261,7 @@ class SessionService:
         suggestions: Iterable[str] = (),
         sender_sid: str | None = None,
         attachment: dict[str, Any] | None = None,
+        line: dict[str, Any] | None = None,
     ) -> tuple[MessageRecord, bool]:
         """Store one message, then relay it: (stored, created).
 
@@ -259,6 +281,7 @@ class SessionService:
             ts=time.time(),
             suggestions=tuple(suggestions),
             attachment=attachment,
+            line=line,
         )
         try:
             stored, created = await self.store.append_message(draft)
@@ -276,13 +299,15 @@ class SessionService:
             ) from exc
         if created:
             await self.notifier.emit(
-                Event.CHAT_MESSAGE, stored.to_wire(), room=session_room(session.id), skip_sid=sender_sid
+                Event.CHAT_MESSAGE, stored.to_wire(), room=self._rooms(session.id), skip_sid=sender_sid
             )
             self._noticed(session.id, stored)
         return stored, created
 
-    async def _system(self, session: SessionRecord, text: str) -> None:
-        await self._append(session, Role.SYSTEM, "system", "", text)
+    async def _system(self, session: SessionRecord, text: str, line: dict[str, Any] | None = None) -> None:
+        """A line from the system: ``text`` in English, ``line`` (system_line()) for clients
+        that show it in another language."""
+        await self._append(session, Role.SYSTEM, "system", "", text, line=line)
 
     # customers
 
@@ -463,7 +488,7 @@ class SessionService:
         if moved is None:  # someone else moved it first; report what it is now
             return await self.store.get_session(session.id) or session
         self.router.enqueue(self._waiting(moved))
-        await self._system(moved, self.availability.queued_text(moved.queue))
+        await self._system(moved, *self.availability.queued_line(moved.queue))
         await self._queue_changed()
         return moved
 
@@ -535,7 +560,12 @@ class SessionService:
         if moved is None:
             raise fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile; try again.")
         name = claims.name or "The customer"
-        await self._system(moved, f"{name} ended the chat.")
+        said = (
+            system_line("customer_ended", name=claims.name)
+            if claims.name
+            else system_line("customer_ended_anon")
+        )
+        await self._system(moved, f"{name} ended the chat.", said)
         await self._push_state(moved)
         return ok(session=self._wire(moved))
 
@@ -652,6 +682,8 @@ class SessionService:
             await self.notifier.emit(
                 Event.SESSION_HANDOFF, await self.handoff(record), room=agent_room(seat.id)
             )
+        for hook in self.agent_connect_hooks:
+            await hook(sid, claims)
         await self._queue_changed(agents=False)  # estimates depend on who is available
 
     async def agent_disconnected(self, sid: str, claims: Claims) -> None:
@@ -713,7 +745,7 @@ class SessionService:
             self.router.assign(seat.id, live.id)
         for agent_sid in list(seat.sids):
             await self.notifier.enter_room(agent_sid, session_room(live.id))
-        await self._system(live, f"{seat.name} joined the chat.")
+        await self._system(live, f"{seat.name} joined the chat.", system_line("agent_joined", name=seat.name))
         await self._push_state(live)
         handoff = await self.handoff(live)
         await self.notifier.emit(Event.SESSION_HANDOFF, handoff, room=agent_room(seat.id), skip_sid=sid)
@@ -736,7 +768,10 @@ class SessionService:
         if moved is None:
             raise fail(ErrorCode.WRONG_STATE, "Only a live session can be ended.")
         await self._left_live(moved.id)
-        await self._system(moved, f"{claims.name or 'The agent'} ended the chat.")
+        said = (
+            system_line("agent_ended", name=claims.name) if claims.name else system_line("agent_ended_anon")
+        )
+        await self._system(moved, f"{claims.name or 'The agent'} ended the chat.", said)
         await self._push_state(moved)
         return ok(session=self._wire(moved))
 

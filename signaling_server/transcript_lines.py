@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dcs_sdk.protocol import CallState, CobrowseState
 
@@ -44,34 +44,45 @@ class TranscriptLines:
             self._said.discard((key, "start"))
         return True
 
-    async def _say(self, session_id: str, text: str) -> None:
+    async def _say(self, session_id: str, text: str, code: str, **args: Any) -> None:
         record = await self.service.store.get_session(session_id)
         if record is None:
             return
         try:
-            await self.service._system(record, text)
+            await self.service._system(record, text, {"code": code, "args": args})  # system_line()
         except Exception as exc:  # a line the store refused must not break the call itself
             log.warning("could not add %r to the transcript of %s: %r", text, session_id, exc)
 
     async def call(self, call: Call) -> None:
         kind = "Video call" if call.video else "Call"
+        code = "video" if call.video else "call"  # the line's code: video_started, call_ended, ...
         if call.state is CallState.CONNECTED and self._first(call.call_id, "start"):
-            await self._say(call.session_id, f"{kind} started.")
+            await self._say(call.session_id, f"{kind} started.", f"{code}_started")
         elif call.state is CallState.ENDED and self._first(call.call_id, "end"):
             if call.connected_at:
-                took = (call.ended_at or time.time()) - call.connected_at
-                await self._say(call.session_id, f"{kind} ended after {duration_text(took)}.")
+                took = duration_text((call.ended_at or time.time()) - call.connected_at)
+                await self._say(
+                    call.session_id, f"{kind} ended after {took}.", f"{code}_ended", duration=took
+                )
             elif call.reason == "declined":
-                await self._say(call.session_id, f"{kind} declined.")
+                await self._say(call.session_id, f"{kind} declined.", f"{code}_declined")
             elif call.reason.startswith("hung up"):  # cancelled while ringing, or failed to connect
-                await self._say(call.session_id, f"{kind} ended before it connected.")
+                await self._say(
+                    call.session_id, f"{kind} ended before it connected.", f"{code}_not_connected"
+                )
             # else it ended with the session (ended, handed on): the session's own line says why
 
     async def cobrowse(self, share: Cobrowse) -> None:
         key = share.cobrowse_id
         if share.state is CobrowseState.ACTIVE and self._first(key, "start"):
             name = share.agent.get("name") or "the agent"
-            await self._say(share.session_id, f"The customer started sharing their page with {name}.")
+            text = f"The customer started sharing their page with {name}."
+            if share.agent.get("name"):
+                await self._say(share.session_id, text, "cobrowse_started", name=name)
+            else:
+                await self._say(share.session_id, text, "cobrowse_started_anon")
         elif share.state is CobrowseState.ENDED and share.started_at and self._first(key, "end"):
-            took = time.time() - share.started_at
-            await self._say(share.session_id, f"Page sharing ended after {duration_text(took)}.")
+            took = duration_text(time.time() - share.started_at)
+            await self._say(
+                share.session_id, f"Page sharing ended after {took}.", "cobrowse_ended", duration=took
+            )

@@ -9,6 +9,14 @@ notes the customer never sees) until the receiver answers. Accepted: the session
 the receiver and the customer is told who has them now. Declined, timed out or cancelled:
 it stays with the sender, who is told why. A call or co-browse under way ends politely,
 with a line in the chat; the new agent can start their own.
+
+A pending transfer is a row (store/transfers.py), not this process's memory: with several
+processes (cluster/) the offer reaches the receiver's sockets on any process through their
+``agent:<id>`` room, and whichever process their answer, the sender's cancel or the
+deadline reaches takes the row out of ``pending`` by one conditional UPDATE, so exactly one
+of them announces the outcome. The offering process times it out on the dot; every process
+also sweeps for transfers past their deadline every ``SWEEP_S`` (those of a process that
+died or restarted).
 """
 
 from __future__ import annotations
@@ -17,9 +25,9 @@ import asyncio
 import logging
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dcs_sdk.exceptions import ProtocolError
 from dcs_sdk.protocol import (
     ErrorCode,
     Event,
@@ -37,9 +45,10 @@ from dcs_sdk.tokens import Claims
 from .events import Handler
 from .reasons import transferred_by
 from .routing import AgentSeat
-from .sessions import SessionService, agent_room, fail, session_room
+from .sessions import SessionService, agent_room, fail, session_room, system_line
 from .store import SessionRecord
 from .store.staff_notes import StaffNote, StaffNotes
+from .store.transfers import PendingTransfer, TransferStore
 
 log = logging.getLogger(__name__)
 
@@ -48,44 +57,56 @@ S = SessionState
 ENDS_WITH_IT = {"call": "the call", "cobrowse": "screen sharing"}
 
 TransferOutcome = Literal["accepted", "declined", "timed_out", "cancelled", "failed"]
+# how often every process looks for pending transfers past their deadline
+SWEEP_S = 1.0
 
-
-@dataclass
-class PendingTransfer:
-    id: str
-    session_id: str
-    from_id: str
-    from_name: str
-    to_id: str
-    to_name: str
-    note: str
-    reason: str
-    created_at: float = field(default_factory=time.time)
-    timer: asyncio.Task[None] | None = None
-
-    def to_wire(self, state: str, message: str = "") -> dict[str, Any]:
-        return {
-            "transfer_id": self.id,
-            "session_id": self.session_id,
-            "state": state,
-            "from": {"id": self.from_id, "name": self.from_name},
-            "to": {"id": self.to_id, "name": self.to_name},
-            "note": self.note,
-            "reason": self.reason,
-            "created_at": int(self.created_at * 1000),
-            "message": message,
-        }
+__all__ = ["PendingTransfer", "Transfers"]
 
 
 class Transfers:
-    def __init__(self, service: SessionService, notes: StaffNotes, *, timeout_s: float) -> None:
+    def __init__(
+        self,
+        service: SessionService,
+        notes: StaffNotes,
+        store: TransferStore,
+        *,
+        timeout_s: float,
+        sweep_s: float = SWEEP_S,
+    ) -> None:
         self.service = service
         self.notes = notes
+        self.store = store
         self.timeout_s = timeout_s
-        self.pending: dict[str, PendingTransfer] = {}
+        self.sweep_s = sweep_s
+        self._timers: dict[str, asyncio.Task[None]] = {}  # the transfers offered here
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Time out whatever is past its deadline, offered here or anywhere else."""
+        self._sweeper = self._spawn(self._sweeping())
+        self.service.agent_connect_hooks.append(self.resend)
+
+    async def resend(self, sid: str, claims: Claims) -> None:
+        """A connection of an agent (a reload, another tab): the offers still waiting for
+        their answer, with the session's handoff, and those they made still waiting."""
+        for transfer in await self.store.offered_to(claims.sub):
+            session = await self.service.store.get_session(transfer.session_id)
+            if session is None:
+                continue
+            offer = {**transfer.to_wire("offered"), "handoff": await self.service.handoff(session)}
+            await self.service.notifier.emit(Event.TRANSFER_STATE, offer, room=sid)
+        for transfer in await self.store.offered_by(claims.sub):
+            await self.service.notifier.emit(Event.TRANSFER_STATE, transfer.to_wire("offered"), room=sid)
 
     async def shutdown(self) -> None:
+        # The sweep is let finish its round rather than cancelled inside a query: a
+        # cancelled aiosqlite call still completes in its thread, which then finds the
+        # event loop closed.
+        self._stopping.set()
+        if self._sweeper is not None:
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -112,8 +133,8 @@ class Transfers:
         ]
         return ok(queues=sorted(queues), agents=sorted(agents, key=lambda a: str(a["name"])))
 
-    def pending_for(self, session_id: str) -> PendingTransfer | None:
-        return next((t for t in self.pending.values() if t.session_id == session_id), None)
+    async def pending_for(self, session_id: str) -> PendingTransfer | None:
+        return await self.store.pending_for(session_id)
 
     # the agent's events
 
@@ -123,7 +144,7 @@ class Transfers:
         session = await self.service._session_for(claims, p.session_id)
         if session.state is not S.LIVE:
             raise fail(ErrorCode.WRONG_STATE, "Only a live session can be transferred.")
-        if self.pending_for(session.id) is not None:
+        if await self.pending_for(session.id) is not None:
             raise fail(ErrorCode.WRONG_STATE, "A transfer of this session is already waiting for an answer.")
         name = claims.name or claims.sub
         if p.queue is not None:
@@ -131,6 +152,7 @@ class Transfers:
             await self.service.audited(claims, "transfer", session.id, target=p.queue, note=p.note)
             return ok(session=self.service._wire(await self.service.store.get_session(session.id) or session))
         seat = self.receiver(session, str(p.agent_id), sender=claims.sub)
+        now = time.time()
         transfer = PendingTransfer(
             id=f"tr_{secrets.token_urlsafe(12)}",
             session_id=session.id,
@@ -140,22 +162,25 @@ class Transfers:
             to_name=seat.name,
             note=p.note,
             reason=transferred_by(name, p.note),
+            deadline=now + self.timeout_s,
+            created_at=now,
         )
-        self.pending[transfer.id] = transfer
+        if not await self.store.add(transfer):
+            raise fail(ErrorCode.WRONG_STATE, "A transfer of this session is already waiting for an answer.")
         if p.note:
             await self._note(session.id, "transfer", claims, p.note, notify=False)
         handoff = await self.service.handoff(session)
         offer = {**transfer.to_wire("offered"), "handoff": handoff}
         await self.service.notifier.emit(Event.TRANSFER_STATE, offer, room=agent_room(seat.id))
         await self._tell_sender(transfer, "offered")
-        transfer.timer = self._spawn(self._expire(transfer.id))
+        self._timers[transfer.id] = self._spawn(self._expire_at(transfer))
         await self.service.audited(
             claims, "transfer", session.id, target=seat.id, note=p.note, warm=True, transfer_id=transfer.id
         )
         return ok(transfer=transfer.to_wire("offered"))
 
     async def consult(self, sid: str, claims: Claims, p: TransferConsult) -> dict[str, Any]:
-        transfer = self._mine(p.transfer_id, claims, sides=("from", "to"))
+        transfer = await self._mine(p.transfer_id, claims, sides=("from", "to"))
         note = await self._note(transfer.session_id, "consult", claims, p.text, notify=False)
         payload = {**note.to_wire(), "transfer_id": transfer.id}
         for agent_id in (transfer.from_id, transfer.to_id):
@@ -163,10 +188,11 @@ class Transfers:
         return ok(note=payload)
 
     async def answer(self, sid: str, claims: Claims, p: TransferAnswer) -> dict[str, Any]:
-        transfer = self._mine(p.transfer_id, claims, sides=("to",))
+        transfer = await self._mine(p.transfer_id, claims, sides=("to",))
         if not p.accept:
             words = f"{transfer.to_name} declined the transfer" + (f": {p.message}" if p.message else ".")
-            await self._finish(transfer, "declined", words)
+            if not await self._finish(transfer, "declined", words):
+                raise self._gone()
             await self.service.audited(
                 claims, "transfer.decline", transfer.session_id, target=transfer.from_id, message=p.message
             )
@@ -176,15 +202,22 @@ class Transfers:
             await self._finish(transfer, "failed", "The conversation ended or moved before the transfer.")
             raise fail(ErrorCode.WRONG_STATE, "This conversation is no longer with the agent who offered it.")
         seat = self.receiver(session, claims.sub, sender=transfer.from_id)
-        self._take(transfer)  # answered: no timer, and the move below does not cancel it
-        moved = await self.to_agent(
-            session,
-            seat,
-            actor=claims.sub,
-            reason=transfer.reason,
-            told=f"{transfer.from_name} has passed you to {seat.name}, who can see this whole conversation",
-        )
+        # answered: not pending any more (nor timed out by anyone), so the move below finds
+        # nothing to cancel; a timeout or cancel that came first wins instead
+        if not await self._take(transfer, "accepted"):
+            raise self._gone()
+        told = f"{transfer.from_name} has passed you to {seat.name}, who can see this whole conversation"
+        line = system_line("transfer_agent", name=transfer.from_name, to=seat.name)
+        try:
+            moved = await self.to_agent(
+                session, seat, actor=claims.sub, reason=transfer.reason, told=told, line=line
+            )
+        except ProtocolError as exc:  # no room after all: the sender keeps it, and is told
+            await self.store.settle(transfer.id, "failed")
+            await self._announce(transfer, "failed", exc.message)
+            raise
         if moved is None:
+            await self.store.settle(transfer.id, "failed")
             await self._announce(transfer, "failed", "The conversation changed before the transfer.")
             raise fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile.")
         await self._announce(transfer, "accepted", f"{seat.name} took over the conversation.")
@@ -192,8 +225,9 @@ class Transfers:
         return ok(handoff=await self.service.handoff(moved))
 
     async def cancel(self, sid: str, claims: Claims, p: TransferRef) -> dict[str, Any]:
-        transfer = self._mine(p.transfer_id, claims, sides=("from",))
-        await self._finish(transfer, "cancelled", f"{transfer.from_name} took the transfer back.")
+        transfer = await self._mine(p.transfer_id, claims, sides=("from",))
+        if not await self._finish(transfer, "cancelled", f"{transfer.from_name} took the transfer back."):
+            raise self._gone()
         return ok()
 
     # the moves, shared with supervisors (supervisor/actions.py)
@@ -215,7 +249,7 @@ class Transfers:
         self, session: SessionRecord, actor: Claims, queue: str, *, note: str, reason: str
     ) -> SessionRecord:
         service = self.service
-        ending = self._ending(session.id)
+        ending, ended = self._ending(session.id), self._ended(session.id)
         now = time.time()
         moved = await service.store.transition(
             session.id,
@@ -244,17 +278,26 @@ class Transfers:
             moved,
             f"{who} is passing you to the {queue} team{ending}. The next agent there will see "
             "this whole conversation.",
+            system_line("transfer_queue", name=who, queue=queue, ended=ended),
         )
         await service._push_state(moved)
         await service._queue_changed()
         return moved
 
     async def to_agent(
-        self, session: SessionRecord, seat: AgentSeat, *, actor: str, reason: str, told: str
+        self,
+        session: SessionRecord,
+        seat: AgentSeat,
+        *,
+        actor: str,
+        reason: str,
+        told: str,
+        line: dict[str, Any],
     ) -> SessionRecord | None:
-        """Move a live session straight to ``seat`` (capacity checked under its lock)."""
+        """Move a live session straight to ``seat`` (capacity checked under its lock).
+        ``told`` is what the customer is told (``line``: its system_line, without ``ended``)."""
         service = self.service
-        ending = self._ending(session.id)
+        ending, ended = self._ending(session.id), self._ended(session.id)
         async with service._lock(service._agent_locks, seat.id):
             if seat.free_slots == 0:
                 raise fail(ErrorCode.AT_CAPACITY, f"{seat.name} has no room for another chat just now.")
@@ -277,7 +320,8 @@ class Transfers:
         await self._drop_pending(session.id, "The conversation was passed on another way.")
         for agent_sid in list(seat.sids):
             await service.notifier.enter_room(agent_sid, session_room(moved.id))
-        await service._system(moved, f"{told}{ending}.")
+        said = {"code": line["code"], "args": {**line["args"], "ended": ended}}
+        await service._system(moved, f"{told}{ending}.", said)
         await service._push_state(moved)
         await service.notifier.emit(
             Event.SESSION_HANDOFF, await service.handoff(moved), room=agent_room(seat.id)
@@ -288,19 +332,25 @@ class Transfers:
 
     # helpers
 
-    def _ending(self, session_id: str) -> str:
+    def _ended(self, session_id: str) -> list[str]:
+        """What ends with the agent's part of the session (ENDS_WITH_IT's keys)."""
         companions = self.service.companions
-        words = [
-            w for key, w in ENDS_WITH_IT.items() if key in companions and companions[key].current(session_id)
-        ]
+        return [key for key in ENDS_WITH_IT if key in companions and companions[key].current(session_id)]
+
+    def _ending(self, session_id: str) -> str:
+        words = [ENDS_WITH_IT[key] for key in self._ended(session_id)]
         return f", so {' and '.join(words)} ended" if words else ""
 
-    def _mine(self, transfer_id: str, claims: Claims, *, sides: tuple[str, ...]) -> PendingTransfer:
-        transfer = self.pending.get(transfer_id)
+    @staticmethod
+    def _gone() -> Exception:
+        return fail(
+            ErrorCode.NOT_FOUND, "This transfer is no longer waiting (answered, timed out or taken back)."
+        )
+
+    async def _mine(self, transfer_id: str, claims: Claims, *, sides: tuple[str, ...]) -> PendingTransfer:
+        transfer = await self.store.get(transfer_id)
         if transfer is None:
-            raise fail(
-                ErrorCode.NOT_FOUND, "This transfer is no longer waiting (answered, timed out or taken back)."
-            )
+            raise self._gone()
         allowed = {"from": transfer.from_id, "to": transfer.to_id}
         if claims.sub not in {allowed[side] for side in sides}:
             raise fail(ErrorCode.FORBIDDEN, "This transfer is between other agents.")
@@ -332,17 +382,19 @@ class Transfers:
             Event.TRANSFER_STATE, transfer.to_wire(state, message), room=agent_room(transfer.from_id)
         )
 
-    def _take(self, transfer: PendingTransfer) -> bool:
-        """No longer pending (False if it was not); its timer stops."""
-        if self.pending.pop(transfer.id, None) is None:
-            return False
-        if transfer.timer is not None and transfer.timer is not asyncio.current_task():
-            transfer.timer.cancel()
-        return True
+    async def _take(self, transfer: PendingTransfer, outcome: TransferOutcome) -> bool:
+        """No longer pending, as ``outcome`` (False if another process or event took it
+        first); a timer of this process for it stops."""
+        timer = self._timers.pop(transfer.id, None)
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+        return await self.store.finish(transfer.id, outcome)
 
-    async def _finish(self, transfer: PendingTransfer, outcome: TransferOutcome, message: str) -> None:
-        if self._take(transfer):
-            await self._announce(transfer, outcome, message)
+    async def _finish(self, transfer: PendingTransfer, outcome: TransferOutcome, message: str) -> bool:
+        if not await self._take(transfer, outcome):
+            return False
+        await self._announce(transfer, outcome, message)
+        return True
 
     async def _announce(self, transfer: PendingTransfer, outcome: TransferOutcome, message: str) -> None:
         payload = transfer.to_wire(outcome, message)
@@ -350,17 +402,36 @@ class Transfers:
             await self.service.notifier.emit(Event.TRANSFER_STATE, payload, room=agent_room(agent_id))
 
     async def _drop_pending(self, session_id: str, message: str) -> None:
-        transfer = self.pending_for(session_id)
+        transfer = await self.pending_for(session_id)
         if transfer is not None:
             await self._finish(transfer, "cancelled", message)
 
-    async def _expire(self, transfer_id: str) -> None:
-        await asyncio.sleep(self.timeout_s)
-        transfer = self.pending.get(transfer_id)
-        if transfer is None:
-            return
+    async def _expire_at(self, transfer: PendingTransfer) -> None:
+        await asyncio.sleep(max(0.0, transfer.deadline - time.time()))
+        # due: from here on an answer must not cancel this mid-claim (it would find the
+        # row taken, and the timeout would go untold); the claim decides between them
+        self._timers.pop(transfer.id, None)
+        await self._expire(transfer)
+
+    async def _sweeping(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                for transfer in await self.store.due(time.time()):
+                    await self._expire(transfer)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("timing out pending transfers failed")
+            try:  # the next round, or the stop (asyncio.timeout: wait_for can lose a cancel)
+                async with asyncio.timeout(self.sweep_s):
+                    await self._stopping.wait()
+            except TimeoutError:
+                pass
+
+    async def _expire(self, transfer: PendingTransfer) -> None:
         words = f"{transfer.to_name} did not answer the transfer in time."
-        await self._finish(transfer, "timed_out", words)
+        if not await self._finish(transfer, "timed_out", words):
+            return  # answered, cancelled or timed out by another process meanwhile
         if self.service.audit is not None:
             await self.service.audit.record(
                 actor_id=transfer.to_id,

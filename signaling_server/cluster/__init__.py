@@ -21,6 +21,13 @@ What is shared, and where its truth lives (docs/architecture.md, "Several proces
 - **The session cache**: a process that changes a session tells the others to read it
   afresh; messages are always read from the database on resume (another process may have
   stored some since).
+- **The supervisor floor** (``share_floor``): each process builds the wall of its own
+  supervisors from the router and the rows above; a session changed elsewhere is also a
+  floor change here (its row rebuilt from the store), and the agents' reply times come
+  over the bus (``replies``, coalesced). Observe rooms are socket.io rooms (above), and
+  who barged into which chat is told to all (``barge``).
+- **Pending transfers**: rows (``dcs_transfers``, transfers.py), answered or timed out by
+  whichever process gets there first, once.
 
 Each process tells its own agents and waiting customers what changed in the queue
 (queue_feed.py with a local notifier): all of them compute the same view, so nobody is told
@@ -34,7 +41,7 @@ import contextlib
 import logging
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as redis
 import socketio
@@ -53,6 +60,9 @@ from ..sessions import SessionService
 from ..signaling import Call, SignalingService
 from .bus import Bus
 
+if TYPE_CHECKING:
+    from ..supervisor import SupervisorDesk, Wall
+
 log = logging.getLogger(__name__)
 
 ALIVE_S = 1.0
@@ -62,6 +72,8 @@ RESYNC_S = 15.0
 TOMBSTONE_S = 300.0
 CLAIM_MS = 30_000
 PUBLISH_BATCH = 500
+# staff reply times are sent to the other processes' walls at most this often
+REPLIES_S = 0.02
 
 
 class IndexedRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -126,7 +138,9 @@ class LocalNotifier:
     def __init__(self, sio: socketio.AsyncServer) -> None:
         self.sio = sio
 
-    async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None:
+    async def emit(
+        self, event: str, data: Any, *, room: str | list[str], skip_sid: str | None = None
+    ) -> None:
         recipients = [e for s, e in self.sio.manager.get_participants("/", room) if s != skip_sid]
         if not recipients:
             return
@@ -178,6 +192,8 @@ class Cluster:
         self._dequeued_at: dict[str, float] = {}
         self._seen: dict[str, float] = {}  # other process -> when last heard of
         self._tasks: list[asyncio.Task[None]] = []
+        self._replies: dict[str, float] = {}  # session -> its last staff reply, to send
+        self._replies_due: asyncio.TimerHandle | None = None
 
     @property
     def process(self) -> str:
@@ -245,9 +261,49 @@ class Cluster:
                 cobrowse.shares[share.session_id] = share
 
         signaling.on_change, cobrowse.on_change = call_changed, share_changed
-        self.bus.handlers.update(call=on_call, cobrowse=on_share)
+
+        def on_call_noticed(process: str, data: dict[str, Any]) -> None:
+            on_call(process, data)
+            self.service._noticed(str(data["session_id"]))  # the wall's call flag
+
+        def on_share_noticed(process: str, data: dict[str, Any]) -> None:
+            on_share(process, data)
+            self.service._noticed(str(data["session_id"]))
+
+        self.bus.handlers.update(call=on_call_noticed, cobrowse=on_share_noticed)
+
+    def share_floor(self, wall: Wall, desk: SupervisorDesk) -> None:
+        """The supervisors' floor across processes: what the wall of each process needs
+        beyond the router and the rows, and who has joined which chat."""
+
+        def replied(session_id: str, ts: float) -> None:
+            self._replies[session_id] = ts
+            if self._replies_due is None:
+                self._replies_due = asyncio.get_running_loop().call_later(REPLIES_S, send_replies)
+
+        def send_replies() -> None:
+            self._replies_due = None
+            replies, self._replies = self._replies, {}
+            if replies:
+                self.bus.publish("replies", {"at": replies})
+
+        def on_replies(process: str, data: dict[str, Any]) -> None:
+            for session_id, ts in data["at"].items():
+                wall.replied(str(session_id), float(ts))
+
+        def barged(session_id: str, supervisor_id: str, joined: bool) -> None:
+            self.bus.publish("barge", {"s": session_id, "u": supervisor_id, "on": joined})
+
+        def on_barge(process: str, data: dict[str, Any]) -> None:
+            desk.barge_changed(str(data["s"]), str(data["u"]), bool(data["on"]), tell=False)
+
+        wall.on_reply = replied
+        desk.on_barge = barged
+        self.bus.handlers.update(replies=on_replies, barge=on_barge)
 
     async def close(self) -> None:
+        if self._replies_due is not None:
+            self._replies_due.cancel()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -277,7 +333,9 @@ class Cluster:
     # what the others changed
 
     async def _on_session(self, process: str, data: dict[str, Any]) -> None:
-        self.service.store.forget(str(data["id"]))
+        sid = str(data["id"])
+        self.service.store.forget(sid)
+        self.service._noticed(sid)  # the supervisors' wall here: its row read afresh
 
     async def _on_enqueued(self, process: str, data: dict[str, Any]) -> None:
         item = _waiting(data["item"])
@@ -323,6 +381,8 @@ class Cluster:
             self.departures.agent_gone(seat.id)
         if (seat.presence, bool(seat.sids)) != was:
             await self.service._queue_changed(agents=False)
+        elif full:
+            self.service._noticed()  # the sessions they hold, on the wall
 
     async def _on_alive(self, process: str, data: dict[str, Any]) -> None:
         self._seen[process] = time.monotonic()

@@ -152,7 +152,9 @@ class ObservingNotifier:
         self._connected_calls: set[str] = set()
         self._shares: dict[str, dict[str, Any]] = {}  # active co-browse id -> what was seen
 
-    async def emit(self, event: str, data: Any, *, room: str, skip_sid: str | None = None) -> None:
+    async def emit(
+        self, event: str, data: Any, *, room: str | list[str], skip_sid: str | None = None
+    ) -> None:
         await self.inner.emit(event, data, room=room, skip_sid=skip_sid)
         if not isinstance(data, dict):
             return

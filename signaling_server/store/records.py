@@ -22,6 +22,9 @@ class MessageRecord:
     suggestions: tuple[str, ...] = ()
     # a file the message carries (attachments/): {id, name, content_type, size}
     attachment: Mapping[str, Any] | None = None
+    # a system line's code and arguments ({code, args}, sessions.system_line), so each
+    # client can show it in its own language; ``text`` is the English
+    line: Mapping[str, Any] | None = None
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {
@@ -37,6 +40,8 @@ class MessageRecord:
         if self.attachment:
             wire["kind"] = "attachment"
             wire["attachment"] = dict(self.attachment)
+        if self.line:
+            wire["line"] = dict(self.line)
         return wire
 
     @classmethod
@@ -52,6 +57,7 @@ class MessageRecord:
             ts=row["ts"],
             suggestions=tuple(row["suggestions"] or ()),
             attachment=row.get("attachment"),
+            line=row.get("line"),
         )
 
 

@@ -87,6 +87,8 @@ messages = Table(
     Column("ts", Float, nullable=False),
     # a file the message carries (attachments/): {id, name, content_type, size}; else NULL
     Column("attachment", JSON(none_as_null=True)),
+    # a system line's {code, args} for clients to show in their language; else NULL
+    Column("line", JSON(none_as_null=True)),
     UniqueConstraint("session_id", "client_id", name="uq_dcs_messages_client_id"),
 )
 
@@ -233,6 +235,21 @@ report_daily = Table(
     *(Column(name, Integer, nullable=False, default=0) for name in REPORT_COUNTS),
     *(Column(name, Float, nullable=False, default=0.0) for name in REPORT_SUMS),
 )
+# The volumes per hour (the Reports view's hourly chart, up to 31 days), per hour of
+# creation (UTC), queue and agent: a month's hourly volumes read 40,000 rows, not 160,000
+# sessions. Marked separately (``dcs_report_rollup`` row 2), as older databases have
+# daily rollups without these.
+report_hourly = Table(
+    "dcs_report_hourly",
+    metadata,
+    Column("hour", Float, primary_key=True),
+    Column("queue", String(40), primary_key=True),
+    Column("agent_id", String(128), primary_key=True),
+    *(
+        Column(name, Integer, nullable=False, default=0)
+        for name in ("sessions", "contained", "escalated", "abandoned")
+    ),
+)
 # Durations in whole seconds (10 s bins past 10 min, 60 s past an hour), per day and queue:
 # percentiles and the service level come from these.
 report_bins = Table(
@@ -298,6 +315,38 @@ staff_notes = Table(
     Column("text", Text, nullable=False),
     Column("ts", Float, nullable=False),
     Index("ix_dcs_staff_notes_session", "session_id", "id"),
+)
+
+# Warm transfers waiting for the receiving agent (transfers.py): the truth for every
+# process, so any of them can deliver, accept, decline or time out a transfer, and one
+# survives the restart of the process that offered it. ``state`` leaves ``pending`` by one
+# conditional UPDATE (to accepted, declined, timed_out, cancelled or failed): whoever makes
+# it is the one who announces the outcome, exactly once.
+transfers = Table(
+    "dcs_transfers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("session_id", String(64), nullable=False),
+    Column("from_id", String(128), nullable=False),
+    Column("from_name", String(200), nullable=False, default=""),
+    Column("to_id", String(128), nullable=False),
+    Column("to_name", String(200), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("reason", String(300), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("deadline", Float, nullable=False),
+    Column("state", String(16), nullable=False, default="pending"),
+    Column("finished_at", Float),
+    Index("ix_dcs_transfers_session", "session_id", "state"),
+    Index("ix_dcs_transfers_due", "state", "deadline"),
+    # one transfer of a session waits at a time, whichever process offers it
+    Index(
+        "uq_dcs_transfers_pending",
+        "session_id",
+        unique=True,
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
 )
 
 # Webhooks (signaling_server/webhooks/): the outbox, one row per event and endpoint, written

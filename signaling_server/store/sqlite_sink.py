@@ -34,8 +34,8 @@ from .records import MessageRecord, firsts
 
 INSERT = (
     "INSERT INTO dcs_messages"
-    " (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts, attachment)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " (session_id, seq, client_id, role, sender_id, sender_name, text, suggestions, ts, attachment, line)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Every SQLite connection of the store: WAL lets readers run beside the writer, and NORMAL
 # syncs at checkpoints rather than at each commit.
@@ -62,6 +62,7 @@ def _row(m: MessageRecord, seq: int) -> tuple[Any, ...]:
         json.dumps(list(m.suggestions)) if m.suggestions else "[]",
         m.ts,
         json.dumps(dict(m.attachment)) if m.attachment else None,
+        json.dumps(dict(m.line)) if m.line else None,
     )
 
 

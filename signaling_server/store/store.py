@@ -68,6 +68,7 @@ def _message_row(message: MessageRecord) -> dict[str, Any]:
     values["role"] = message.role.value
     values["suggestions"] = list(message.suggestions)
     values["attachment"] = dict(message.attachment) if message.attachment else None
+    values["line"] = dict(message.line) if message.line else None
     return values
 
 

@@ -5,18 +5,24 @@ supervisor (protocol.ALLOWED_ROLES), and the session's queue, or one of the agen
 queues, is one they oversee (their token's ``skills``; ``"*"`` = every queue). Every
 action is written to the audit log (store/audit.py) before it is acknowledged.
 
-- observe: the transcript (and staff notes) in the ack, then live messages through a room
-  of its own (``observe:<id>``), never the session's room, so the customer's side sees
-  nothing of it and the observer gets none of the call's or co-browse's traffic;
+- observe: the transcript (and staff notes) in the ack, then live messages and states
+  through a room of its own (``observe:<id>``), never the session's room, so the customer's
+  side sees nothing of it and the observer gets none of the call's or co-browse's traffic.
+  The session service emits each message and state to its room and the observe room at
+  once (``SessionService.also_to``): a socket.io room, so with several processes (Redis)
+  an observer on one gets what is sent through any other;
 - whisper: a staff note to the agent holding the session (``staff.note``), never a chat
   message: it is not in the customer's history and never reaches the widget;
 - barge: the supervisor joins the session's room and the chat says "<name> (supervisor)
-  joined the chat."; only then may they chat.send in it; leave undoes either.
+  joined the chat."; only then may they chat.send in it; leave undoes either. Who has
+  joined which chat is told to the other processes (``on_barge``: cluster/), so it holds
+  wherever the supervisor's next connection lands.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -37,7 +43,7 @@ from dcs_sdk.tokens import Claims
 
 from ..departures import HANDED_ON, Departures
 from ..events import Handler
-from ..sessions import SessionService, agent_room, fail, session_room
+from ..sessions import SessionService, agent_room, fail, session_room, system_line
 from ..store import SessionRecord
 from ..store.staff_notes import StaffNotes
 from ..transfers import Transfers
@@ -65,9 +71,10 @@ class SupervisorDesk:
         self.transfers = transfers
         self.departures = departures
         self._barged: dict[str, set[str]] = {}  # session -> supervisor ids in its chat
-        self._observers: dict[str, set[str]] = {}  # session -> observing sids
+        # told of every barge and leave here (cluster/: the other processes apply them)
+        self.on_barge: Callable[[str, str, bool], None] | None = None
         service.watchers.append(wall)
-        service.watchers.append(self)
+        service.also_to.append(observe_room)
         service.barged = lambda session_id, supervisor_id: supervisor_id in self._barged.get(session_id, ())
         service.handoff_extras["notes"] = self._notes_of
 
@@ -90,27 +97,19 @@ class SupervisorDesk:
         await self.service.notifier.emit(Event.WALL_SNAPSHOT, snapshot, room=sid)
 
     async def disconnected(self, sid: str) -> None:
-        self.wall.remove_viewer(sid)
-        for sids in self._observers.values():
-            sids.discard(sid)
+        self.wall.remove_viewer(sid)  # socket.io drops them from the observe rooms
 
-    # FloorWatcher: live messages to whoever observes the session
-    def floor_changed(self, session_id: str | None = None, message: Any = None) -> None:
-        if message is not None and self._observers.get(message.session_id):
-            self.wall._spawn(
-                self.service.notifier.emit(
-                    Event.CHAT_MESSAGE, message.to_wire(), room=observe_room(message.session_id)
-                )
-            )
-        elif session_id is not None and self._observers.get(session_id):
-            self.wall._spawn(self._state_to_observers(session_id))
-
-    async def _state_to_observers(self, session_id: str) -> None:
-        record = await self.service.store.get_session(session_id)
-        if record is not None:
-            await self.service.notifier.emit(
-                Event.SESSION_STATE, self.service._wire(record), room=observe_room(session_id)
-            )
+    def barge_changed(self, session_id: str, supervisor_id: str, joined: bool, *, tell: bool = True) -> None:
+        """A supervisor joined or left a session's chat (here, or on another process)."""
+        if joined:
+            self._barged.setdefault(session_id, set()).add(supervisor_id)
+        else:
+            left = self._barged.get(session_id, set())
+            left.discard(supervisor_id)
+            if not left:
+                self._barged.pop(session_id, None)
+        if tell and self.on_barge is not None:
+            self.on_barge(session_id, supervisor_id, joined)
 
     async def _notes_of(self, record: SessionRecord) -> list[dict[str, Any]]:
         return [n.to_wire() for n in await self.notes.of_session(record.id)]
@@ -132,7 +131,6 @@ class SupervisorDesk:
     async def observe(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
         record = await self._overseen(claims, p.session_id)
         await self.service.notifier.enter_room(sid, observe_room(record.id))
-        self._observers.setdefault(record.id, set()).add(sid)
         await self.service.audited(
             claims, "observe", record.id, target=record.agent_id or "", state=record.state.value
         )
@@ -161,29 +159,30 @@ class SupervisorDesk:
         record = await self._overseen(claims, p.session_id)
         if record.state is not S.LIVE:
             raise fail(ErrorCode.WRONG_STATE, "You can join a live chat only.")
-        joined = self._barged.setdefault(record.id, set())
-        first = claims.sub not in joined
-        joined.add(claims.sub)
-        # in the chat now: its room carries the messages, the observer room would repeat them
+        first = claims.sub not in self._barged.get(record.id, ())
+        if first:
+            self.barge_changed(record.id, claims.sub, True)
+        # in the chat now: its room carries the messages
         await self.service.notifier.leave_room(sid, observe_room(record.id))
-        self._observers.get(record.id, set()).discard(sid)
         await self.service.notifier.enter_room(sid, session_room(record.id))
         if first:
-            await self.service._system(record, f"{claims.name or claims.sub} (supervisor) joined the chat.")
+            who = claims.name or claims.sub
+            joined = system_line("supervisor_joined", name=who)
+            await self.service._system(record, f"{who} (supervisor) joined the chat.", joined)
             await self.service.audited(claims, "barge", record.id, target=record.agent_id or "")
         return ok(handoff=await self.service.handoff(record))
 
     async def leave(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
         record = await self._overseen(claims, p.session_id)
         await self.service.notifier.leave_room(sid, observe_room(record.id))
-        self._observers.get(record.id, set()).discard(sid)
-        joined = self._barged.get(record.id, set())
-        was_in = claims.sub in joined
+        was_in = claims.sub in self._barged.get(record.id, ())
         if was_in:
-            joined.discard(claims.sub)
+            self.barge_changed(record.id, claims.sub, False)
             await self.service.notifier.leave_room(sid, session_room(record.id))
             if record.state is S.LIVE:
-                await self.service._system(record, f"{claims.name or claims.sub} (supervisor) left the chat.")
+                who = claims.name or claims.sub
+                left = system_line("supervisor_left", name=who)
+                await self.service._system(record, f"{who} (supervisor) left the chat.", left)
         await self.service.audited(claims, "leave", record.id, barged=was_in)
         return ok()
 
@@ -219,6 +218,7 @@ class SupervisorDesk:
             await self.service._system(
                 moved,
                 f"You've been moved to the {queue} team's queue; you keep your place in the conversation.",
+                system_line("moved_queue", queue=queue),
             )
         await self.service._queue_changed()
         await self.service.audited(
@@ -256,6 +256,7 @@ class SupervisorDesk:
                 actor=claims.sub,
                 reason=reason,
                 told=f"{who} (supervisor) has passed you to {seat.name}, who can see this whole conversation",
+                line=system_line("reassigned_agent", name=who, to=seat.name),
             )
             if moved is None:
                 raise fail(ErrorCode.WRONG_STATE, "The session ended or moved meanwhile.")

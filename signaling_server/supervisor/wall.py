@@ -8,6 +8,12 @@ supervisor gets one ``wall.snapshot`` on connect and then only the rows that cha
 (``wall.changes``), filtered to the queues their token lets them oversee. Durations
 (wait, handle time, time since the agent's last reply, time in a presence) travel as
 timestamps: the console's clock turns them into seconds, so time passing costs no pushes.
+
+With several processes (cluster/) every process builds its own wall for the supervisors
+connected to it, from the same truth: the router (its queue and seats are kept in step
+through the bus), the session rows (read afresh once another process changed one), and
+what the cluster tells ``floor_changed`` of changes made elsewhere; the times of the
+agents' last replies come through ``on_reply`` / ``replied``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +37,8 @@ log = logging.getLogger(__name__)
 
 S = SessionState
 Row = dict[str, Any]
+# while nobody watches, the agents' last replies are pruned to the held sessions beyond this
+PRUNE_AT = 5_000
 
 
 def _ms(t: float | None) -> int | None:
@@ -76,15 +84,33 @@ class Wall:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.changes_sent = 0  # wall.changes pushes, for the bench
+        # told the time of each staff reply stored here (cluster/: to the other processes)
+        self.on_reply: Callable[[str, float], None] | None = None
 
     # the FloorWatcher hook
 
     def floor_changed(self, session_id: str | None = None, message: MessageRecord | None = None) -> None:
-        if session_id is not None:
-            self._dirty.add(session_id)
         if message is not None and message.role in (Role.AGENT, Role.SUPERVISOR):
             self._last_reply[message.session_id] = message.ts
-        if not self.viewers or self._scheduled:
+            if self.on_reply is not None:
+                self.on_reply(message.session_id, message.ts)
+        self._changed(session_id)
+
+    def replied(self, session_id: str, ts: float) -> None:
+        """A staff reply stored by another process."""
+        if ts > self._last_reply.get(session_id, 0.0):
+            self._last_reply[session_id] = ts
+            self._changed(session_id)
+
+    def _changed(self, session_id: str | None) -> None:
+        if not self.viewers:  # the next viewer's first build reads everything afresh
+            if len(self._last_reply) > PRUNE_AT:
+                held = {s for seat in self.service.router.agents.values() for s in seat.sessions}
+                self._last_reply = {k: v for k, v in self._last_reply.items() if k in held}
+            return
+        if session_id is not None:
+            self._dirty.add(session_id)
+        if self._scheduled:
             return
         self._scheduled = True
         self._spawn(self._flush_soon())

@@ -11,7 +11,7 @@ from typing import Any
 from playwright.async_api import Page, Route, expect
 
 from tests.e2e.axe import WIDGET, assert_no_serious_violations
-from tests.e2e.pages import Contexts, W, live_session, part, send_from_console, send_from_widget
+from tests.e2e.pages import Contexts, W, live_session, open_console, part, send_from_console, send_from_widget
 
 LOGO_SVG = (
     "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 8 8'><rect width='8' height='8' fill='#f60'/></svg>"
@@ -141,7 +141,8 @@ async def test_locale_from_the_attribute_or_the_browser_and_arabic_right_to_left
     assert box is not None and box["x"] < 40, box
     await launcher.click()
     await send_from_widget(arabic, "مرحبا")
-    mine = arabic.locator(part("message", W) + "[data-role='customer']").first
+    # the stored bubble (a pending one is replaced by it: measuring that one could find it gone)
+    mine = arabic.locator(part("message", W) + "[data-role='customer'][data-seq]").first
     await expect(mine).to_be_visible()
     panel = await arabic.locator(part("panel", W)).bounding_box()
     bubble = await mine.bounding_box()
@@ -173,3 +174,25 @@ async def test_only_http_links_are_clickable_and_open_safely(contexts: Contexts,
     assert await theirs.locator("a").get_attribute("href") == "http://example.org/photo"
     assert await theirs.locator("a").get_attribute("rel") == "noopener noreferrer"
     assert not errors, errors
+
+
+async def test_system_lines_in_the_customers_language(contexts: Contexts, shop_url: str) -> None:
+    """The server's lines (queued, joined, a call, ended) come with a code; a German widget
+    shows them from its locale file, the console keeps the English."""
+    customer = await contexts.new_page()
+    await open_site(customer, shop_url, 'data-locale="de"')
+    await customer.locator(part("launcher", W)).click()
+    await customer.locator(part("escalate", W)).click()
+    lines = customer.locator(part("message", W) + "[data-role='system']")
+    # nobody signed in yet: the queue is unattended, said in German with the leave-a-message offer
+    await expect(
+        lines.filter(has_text="Gerade ist niemand erreichbar. Hinterlassen Sie eine Nachricht")
+    ).to_have_count(1)
+    agent = await open_console(contexts, shop_url)
+    await agent.locator(part("queue-item")).first.locator(part("accept")).click()
+    await expect(lines.filter(has_text=re.compile(r"ist dem Chat beigetreten\.$"))).to_have_count(1)
+    await expect(agent.locator(part("message"), has_text=re.compile(r"joined the chat\.$"))).to_have_count(1)
+    await agent.locator(part("end")).click()
+    await agent.locator(part("confirm-ok")).click()
+    await expect(lines.filter(has_text=re.compile(r"hat den Chat beendet\.$"))).to_have_count(1)
+    assert await lines.filter(has_text="joined the chat").count() == 0

@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 
 from dcs_sdk import DcsClient, Event, PageInfo, SigningKey
+from dcs_sdk.protocol import HISTORY_PAGE
 from tests.server_process import ServerProcess
 
 TCP_STATE_CLOSE, TCP_STATE_CLOSE_WAIT = 7, 8
@@ -210,10 +211,10 @@ async def test_a_reader_that_stalls_is_cut_and_the_chat_goes_on(
         # the stalled tab comes back and resumes by seq: everything after what it had read
         async with DcsClient(server.url, mint("customer", "v1", name="Sam")) as back:
             resumed = await back.start_session(sid, after_seq=last_read)
-            stored = await agent.history(sid, after_seq=last_read)  # a page of at most 1000
-            assert [m["seq"] for m in resumed.messages] == [m["seq"] for m in stored]
-            while page := await back.history(sid, after_seq=stored[-1]["seq"]):
-                stored += page
+            stored = await back.history(sid, after_seq=last_read)  # every page ("more")
+            # the start's ack is the first page of it, and says whether more follows
+            assert [m["seq"] for m in resumed.messages] == [m["seq"] for m in stored[:HISTORY_PAGE]]
+            assert resumed.more == (len(stored) >= HISTORY_PAGE)
             assert [m["seq"] for m in stored] == list(range(last_read + 1, seq + 1))
             assert {s for s in sent if s > last_read} <= {m["seq"] for m in stored}
         print(f"stalled reader: server RSS grew {grown_mib:.1f} MiB during the flood")

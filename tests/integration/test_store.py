@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -119,6 +120,16 @@ async def test_messages_are_ordered_and_a_retried_client_id_is_stored_once(store
     assert [m.seq for m in await store.messages_after("s_test_0001", 2)] == [3, 4, 5]
     got = await store.get_session("s_test_0001")
     assert got is not None and got.last_seq == 5
+
+
+async def test_a_system_line_keeps_its_code_and_arguments(store: Store) -> None:
+    await store.create_session(session(), actor="v1")
+    line = {"code": "agent_left", "args": {"name": "Alice", "ended": ["call"]}}
+    draft = replace(message(0, "sys1", "Alice had to leave, so the call ended."), role=Role.SYSTEM, line=line)
+    await store.append_message(draft)
+    await store.append_message(message(0, "c2", "plain"))
+    stored = await store.messages_after("s_test_0001", 0)
+    assert [(m.line, m.to_wire().get("line")) for m in stored] == [(line, line), (None, None)]
 
 
 async def test_page_views_and_customer_lookup(store: Store) -> None:

@@ -354,3 +354,35 @@ async def test_warm_transfer_with_consult_accept_decline_and_timeout(floor: Floo
         ("transfer", "bob"),
         ("transfer.decline", "alice"),
     ]
+
+
+async def test_an_offer_waiting_for_an_answer_comes_back_after_a_reload(
+    server_config: Config, database_url: str, mint: Callable[..., str]
+) -> None:
+    """The receiver (and the sender) reload their console while a warm transfer waits: each
+    new connection is told of it again, and the receiver can still take it."""
+    config = dataclasses.replace(server_config, database_url=database_url, transfer_timeout_s=60)
+    async with floor_on(config, mint) as floor:
+        customer, sid = await queued_session(floor.connect, "v1")
+        alice = await floor.connect("agent", "alice", name="Alice")
+        bob = await floor.connect("agent", "bob", name="Bob")
+        await alice.accept(sid)
+        offered = await alice.transfer(sid, agent_id="bob", note="Wants a refund")
+        transfer_id = offered["transfer"]["transfer_id"]
+        await bob.wait_for(Event.TRANSFER_STATE, lambda t: t["state"] == "offered")
+        await bob.close()
+        await alice.close()
+
+        bob_again = await floor.connect("agent", "bob", name="Bob")
+        offer = await bob_again.wait_for(Event.TRANSFER_STATE, lambda t: t["transfer_id"] == transfer_id)
+        assert offer["state"] == "offered" and offer["note"] == "Wants a refund"
+        assert offer["handoff"]["session"]["session_id"] == sid
+        alice_again = await floor.connect("agent", "alice", name="Alice")
+        mine = await alice_again.wait_for(Event.TRANSFER_STATE, lambda t: t["transfer_id"] == transfer_id)
+        assert mine["state"] == "offered" and mine["to"]["id"] == "bob"
+
+        accepted = await bob_again.request(
+            Event.TRANSFER_ANSWER, {"transfer_id": transfer_id, "accept": True}
+        )
+        assert accepted["handoff"]["session"]["agent"]["id"] == "bob"
+        await customer.wait_for(Event.CHAT_MESSAGE, lambda m: "passed you to Bob" in m["text"])

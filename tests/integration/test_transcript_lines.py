@@ -54,7 +54,17 @@ async def test_a_call_and_a_declined_one_leave_lines(connect: Connect) -> None:
     await agent.request(Event.CALL_HANGUP, {"session_id": sid, "call_id": invite["call"]["call_id"]})
     await customer.wait_for(Event.CHAT_MESSAGE, lambda m: m["text"] == "Call ended before it connected.")
 
-    lines = system_lines(await agent.history(sid))
+    history = await agent.history(sid)
+    # each line also carries its code and arguments (the widget's locale files): stored too
+    codes = [(m["line"]["code"], m["line"]["args"]) for m in history if "line" in m]
+    assert ("agent_joined", {"name": "Alice"}) in codes
+    assert [c for c in codes if c[0].startswith(("video_", "call_"))] == [
+        ("video_started", {}),
+        ("video_ended", {"duration": ended["text"].split()[-1].rstrip(".")}),
+        ("call_declined", {}),
+        ("call_not_connected", {}),
+    ]
+    lines = system_lines(history)
     calls = [
         line
         for line in lines

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).parents[2] / "widget" / "src"
+ROOT = Path(__file__).parents[2]
+SRC = ROOT / "widget" / "src"
 LOCALES = ("es", "de", "fr", "ar")
 READ = """
 const files = JSON.parse(process.argv[1]);
@@ -56,7 +57,40 @@ def test_every_locale_has_every_text_with_its_placeholders() -> None:
     english = all_tables.pop("en")
     assert len(english) > 100
     for lang, table in all_tables.items():
-        assert set(table) == set(english), (lang, set(english) ^ set(table))
-        for key, text in table.items():
+        own = {key: text for key, text in table.items() if not key.startswith("line_")}
+        assert set(own) == set(english), (lang, set(english) ^ set(own))
+        for key, text in own.items():
             assert text.strip(), (lang, key)
             assert placeholders(text) == placeholders(english[key]), (lang, key, text)
+
+
+def documented_line_codes() -> set[str]:
+    """The system-line codes docs/protocol.md lists ("System lines": `code` after "Codes:")."""
+    doc = (ROOT / "docs" / "protocol.md").read_text()
+    listed = doc.split("**System lines.**", 1)[1].split("Codes:", 1)[1].split("\n\n", 1)[0]
+    codes = set(re.findall(r"`([a-z_]+)`", listed))
+    # "`_anon` variants" of the codes that name someone
+    codes |= {f"{c}_anon" for c in ("agent_ended", "customer_ended", "cobrowse_started")}
+    arguments = {"name", "to", "queue", "ended", "duration", "reason", "opens_at", "closed", "no_agents"}
+    return codes - arguments - {"_anon", "call", "cobrowse"}
+
+
+def test_every_locale_says_every_system_line() -> None:
+    """The server's lines (message.line) have no English table: the English is the server's
+    text. Every other locale has a sentence for each documented code (and the parts that
+    say what ended with the agent), with the same placeholders in every language."""
+    all_tables = tables()
+    all_tables.pop("en")
+    expected = {f"line_{c}" for c in documented_line_codes()} | {
+        "line_ended_call",
+        "line_ended_cobrowse",
+        "line_ended_both",
+    }
+    assert len(expected) > 25
+    reference: dict[str, set[str]] = {}
+    for lang, table in all_tables.items():
+        lines = {key: text for key, text in table.items() if key.startswith("line_")}
+        assert set(lines) == expected, (lang, set(lines) ^ expected)
+        for key, text in lines.items():
+            assert text.strip(), (lang, key)
+            assert placeholders(text) == reference.setdefault(key, placeholders(text)), (lang, key, text)

@@ -32,6 +32,7 @@ export function createTranslator(locale = "en", table = null, defaults = en) {
   }
   const t = (key, vars) => fill(typeof own[key] === "string" ? own[key] : defaults[key] != null ? defaults[key] : key, vars);
   t.with = (english) => createTranslator(locale, own, { ...defaults, ...english });
+  t.has = (key) => typeof own[key] === "string"; // in this locale's own table (not English)
   t.plural = (key, n, vars) => t(`${key}_${rules && rules.select(n) === "one" ? "one" : "other"}`, { n, ...vars });
   t.locale = locale;
   t.dir = RTL.has(locale) ? "rtl" : "ltr";

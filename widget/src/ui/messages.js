@@ -1,6 +1,7 @@
 // The message list (role=log): each sequenced message once and in seq order, pending
 // bubbles after them, small notices. Text is set with textContent only.
 import { h } from "./dom.js";
+import { lineText } from "./lines.js";
 import { linkify } from "./links.js";
 
 function when(ts) {
@@ -61,7 +62,8 @@ export function createMessageList({ t }) {
       const sender = m.sender || {};
       const role = ["customer", "assistant", "agent", "supervisor", "system"].includes(sender.role) ? sender.role : "system";
       const name = role === "system" || role === "customer" ? "" : String(sender.name || t(role) || "");
-      const node = bubble(t, role, name, m.text, { "data-seq": String(m.seq), title: when(m.ts) });
+      const text = role === "system" ? lineText(t, m) : m.text; // in the customer's language
+      const node = bubble(t, role, name, text, { "data-seq": String(m.seq), title: when(m.ts) });
       const scroll = place(role === "customer");
       // before the first message with a higher seq, else before the pending ones
       let before = null;

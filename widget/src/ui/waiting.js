@@ -33,7 +33,7 @@ export function unavailable(s) {
   return !!s && s.state === SessionState.QUEUED && !!s.availability && s.availability.available === false;
 }
 
-function whyText(t, a) {
+export function whyText(t, a) {
   if (a.reason === "closed") {
     const when = opensText(t, a.opens_at);
     return when ? t("closed_until", { when }) : t("closed");
