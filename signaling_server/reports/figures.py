@@ -22,12 +22,25 @@ thousand rows. Definitions (docs/api.md, "Reports"):
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Float, String, and_, func, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..store import schema
@@ -160,6 +173,9 @@ class Report(BaseModel):
 
 COUNTS = schema.REPORT_COUNTS
 SUMS = schema.REPORT_SUMS
+# what the per-queue and per-agent rows show
+QUEUE_COLUMNS = ("escalated", "answered", "abandoned", "wait_sum", "wait_count")
+AGENT_COLUMNS = ("sessions", "frt_sum", "frt_count", "handle_sum", "handle_count", "csat_sum", "csat_count")
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -174,44 +190,78 @@ def _avg(total: float, count: int) -> float | None:
     return round(total / count, 3) if count else None
 
 
+def _param(name: str, type_: Any = Float) -> Any:
+    return bindparam(name, type_=type_)
+
+
 @dataclass(frozen=True)
 class _Plan:
-    """Which parts of the period come from the sessions and which from the rollups."""
+    """A report's shape: which parts of the period come from the sessions and which from the
+    rollups, and which filters apply. Its statements are built once per shape (``_built``)
+    with bound parameters, and run with ``params``: building these large statements anew
+    for each request cost more than running them."""
 
-    raw: ColumnElement[bool]  # the sessions read directly (with the filters)
-    rolled: tuple[float, float] | None  # [first day, end) read from the rollups
-    full: ColumnElement[bool]  # the whole period (with the filters)
-    agent_id: str | None
+    rolled: bool  # whole days [first, end) are read from the rollups
+    queue: bool
+    agent: bool
+    queues: bool  # a supervisor who sees some queues only
+    hourly: bool
 
     @classmethod
-    def of(cls, q: ReportQuery, rolled_until: float) -> _Plan:
-        filters = []
-        if q.queue is not None:
-            filters.append(s.queue == q.queue)
-        if q.agent_id is not None:
-            filters.append(s.agent_id == q.agent_id)
-        if q.queues is not None:
-            filters.append(s.queue.in_(q.queues))
-        full = and_(s.created_at >= q.since, s.created_at < q.until, *filters)
+    def of(cls, q: ReportQuery, rolled_until: float) -> tuple[_Plan, dict[str, Any]]:
         first = -(-q.since // DAY) * DAY  # the first whole day in the period
         end = min(q.until // DAY * DAY, rolled_until)
-        if first >= end:
-            return cls(full, None, full, q.agent_id)
-        outside = or_(
-            and_(s.created_at >= q.since, s.created_at < first),
-            and_(s.created_at >= end, s.created_at < q.until),
-        )
-        return cls(and_(outside, *filters), (first, end), full, q.agent_id)
-
-    def rollup_where(self, table: Any, q: ReportQuery) -> ColumnElement[bool]:
-        assert self.rolled is not None
-        conds = [table.c.day >= self.rolled[0], table.c.day < self.rolled[1]]
+        params: dict[str, Any] = {"since": q.since, "until": q.until}
+        if first < end:
+            params.update(first=first, end=end)
         if q.queue is not None:
-            conds.append(table.c.queue == q.queue)
+            params["queue"] = q.queue
+        if q.agent_id is not None:
+            params["agent_id"] = q.agent_id
         if q.queues is not None:
-            conds.append(table.c.queue.in_(q.queues))
-        if "agent_id" in table.c and q.agent_id is not None:
-            conds.append(table.c.agent_id == q.agent_id)
+            params["queues"] = list(q.queues)
+        plan = cls(
+            rolled=first < end,
+            queue=q.queue is not None,
+            agent=q.agent_id is not None,
+            queues=q.queues is not None,
+            hourly=q.bucket == "hour",
+        )
+        return plan, params
+
+    def filters(self) -> list[ColumnElement[bool]]:
+        out = []
+        if self.queue:
+            out.append(s.queue == _param("queue", String))
+        if self.agent:
+            out.append(s.agent_id == _param("agent_id", String))
+        if self.queues:
+            out.append(s.queue.in_(bindparam("queues", expanding=True, type_=String)))
+        return out
+
+    def full(self) -> ColumnElement[bool]:
+        """The whole period (with the filters)."""
+        return and_(s.created_at >= _param("since"), s.created_at < _param("until"), *self.filters())
+
+    def raw(self) -> ColumnElement[bool]:
+        """The sessions read directly: the period outside the rolled-up days (with the filters)."""
+        if not self.rolled:
+            return self.full()
+        outside = or_(
+            and_(s.created_at >= _param("since"), s.created_at < _param("first")),
+            and_(s.created_at >= _param("end"), s.created_at < _param("until")),
+        )
+        return and_(outside, *self.filters())
+
+    def rollup_where(self, table: Any, column: str = "day") -> ColumnElement[bool]:
+        assert self.rolled
+        conds = [table.c[column] >= _param("first"), table.c[column] < _param("end")]
+        if self.queue:
+            conds.append(table.c.queue == _param("queue", String))
+        if self.queues:
+            conds.append(table.c.queue.in_(bindparam("queues", expanding=True, type_=String)))
+        if "agent_id" in table.c and self.agent:
+            conds.append(table.c.agent_id == _param("agent_id", String))
         return and_(*conds)
 
 
@@ -223,31 +273,25 @@ class Reports:
         self.dialect = engine.dialect.name
         self.parallel = self.dialect == "postgresql"
 
-    def queries(self, q: ReportQuery, rolled: float) -> dict[str, Any]:
-        """The report's queries (bench/reports.py explains them): ``facts`` (the counts and
-        sums per day, per queue and per agent, in one query over the period's sessions and
-        rollups), ``bins``, ``reasons``, ``comments`` and, hourly, ``by_hour``."""
-        plan = _Plan.of(q, rolled)
-        # the period's own sessions, one row each, computed once per query (a CTE)
-        ps = sql.per_session(plan.raw, self.dialect, cte=True)
-        queries = {
-            "facts": self._facts_query(self._facts(plan, q, ps)),
-            "bins": self._bins_query(self._bins(plan, q, ps)),
-            "reasons": self._reasons_query(self._reasons(plan, q)),
-            "comments": self._comments_query(q),
-        }
-        if q.bucket == "hour":
-            queries["by_hour"] = self._hourly_query(q)
-        return queries
+    def queries(self, q: ReportQuery, rolled: float) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The report's statements and their parameters (bench/reports.py times them):
+        ``facts`` (the counts and sums per day, per queue and per agent, in one query over
+        the period's sessions and rollups), ``bins``, ``reasons``, ``comments`` and, hourly,
+        ``by_hour``. The statements are built once per shape of report, then reused."""
+        plan, params = _Plan.of(q, rolled)
+        return _built(self.dialect, plan), params
 
     async def report(self, q: ReportQuery) -> Report:
-        queries = self.queries(q, await rolled_until(self.engine))
+        rolled = await rolled_until(self.engine, hourly=q.bucket == "hour")
+        queries, params = self.queries(q, rolled)
         if self.parallel:  # PostgreSQL: each on a connection of its own: run in parallel
-            results = await asyncio.gather(*map(self._fetch, queries.values()))
+            results = await asyncio.gather(*(self._fetch(v, params) for v in queries.values()))
             fetched = dict(zip(queries, results, strict=True))
         else:  # SQLite: one connection, one query at a time
             async with self.engine.connect() as conn:
-                fetched = {k: [tuple(x) for x in (await conn.execute(v)).all()] for k, v in queries.items()}
+                fetched = {
+                    k: [tuple(x) for x in (await conn.execute(v, params)).all()] for k, v in queries.items()
+                }
         names = (*COUNTS, *SUMS)
         at = {name: i for i, name in enumerate(names)}
         n: dict[str, Any] = dict.fromkeys(names, 0)
@@ -261,19 +305,9 @@ class Reports:
                 rows["by_day"].append((day, *(v[at[c]] for c in volume)))
             elif kind == "queue":
                 if v[at["escalated"]] > 0:
-                    per_queue = ("escalated", "answered", "abandoned", "wait_sum", "wait_count")
-                    rows["by_queue"].append((key, *(v[at[c]] for c in per_queue)))
+                    rows["by_queue"].append((key, *(v[at[c]] for c in QUEUE_COLUMNS)))
             else:
-                per_agent = (
-                    "sessions",
-                    "frt_sum",
-                    "frt_count",
-                    "handle_sum",
-                    "handle_count",
-                    "csat_sum",
-                    "csat_count",
-                )
-                rows["by_agent"].append((key, agent_name, *(v[at[c]] for c in per_agent)))
+                rows["by_agent"].append((key, agent_name, *(v[at[c]] for c in AGENT_COLUMNS)))
         for name in rows:
             rows[name].sort(key=lambda row: row[0])
         rows["reasons"] = fetched["reasons"]
@@ -287,34 +321,6 @@ class Reports:
             if metric == "wait" and bin_ <= q.service_level_s:
                 within[queue] = within.get(queue, 0) + int(count)
         return self._assemble(q, n, rows, bins, within)
-
-    def _facts_query(self, f: Any) -> Any:
-        """Every count and sum per day (the volumes and, added up, the totals), per queue and
-        per agent: one query, so the period's sessions are read once, not three times.
-        Rows: (kind, day, queue or agent id, agent name, *counts, *sums)."""
-        values = [func.sum(f.c[c]) for c in (*COUNTS, *SUMS)]
-        none = literal(None, String)
-        no_day = literal(None, Float)
-        return union_all(
-            select(literal("day", String), f.c.day, none, none, *values).group_by(f.c.day),
-            select(literal("queue", String), no_day, f.c.queue, none, *values).group_by(f.c.queue),
-            select(literal("agent", String), no_day, f.c.agent_id, func.max(f.c.agent_name), *values)
-            .where(f.c.agent_id != "")
-            .group_by(f.c.agent_id),
-        )
-
-    def _bins_query(self, b: Any) -> Any:
-        return select(b.c.queue, b.c.metric, b.c.bin, func.sum(b.c.count)).group_by(
-            b.c.queue, b.c.metric, b.c.bin
-        )
-
-    def _reasons_query(self, r: Any) -> Any:
-        return (
-            select(r.c.reason, func.sum(r.c.count).label("n"))
-            .group_by(r.c.reason)
-            .order_by(func.sum(r.c.count).desc(), r.c.reason)
-            .limit(20)
-        )
 
     def _assemble(
         self,
@@ -395,64 +401,135 @@ class Reports:
             ],
         )
 
-    # the sources: the sessions outside the rolled-up days, and the rollups
+    async def _fetch(self, query: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                # Planned for this period and filter, not generically: a prepared statement
+                # run a few times gets a generic plan, which guesses a range of a few rows
+                # and, for one agent's year, read 20,000 rows scattered over the table for
+                # the comments instead of the newest few (2 s instead of 1 ms).
+                await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            return [tuple(r) for r in (await conn.execute(query, params)).all()]
 
-    def _facts(self, plan: _Plan, q: ReportQuery, ps: Any) -> Any:
+
+class _Builder:
+    """Builds a report's statements for one shape (``_Plan``) on one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    def build(self, plan: _Plan) -> dict[str, Any]:
+        # the period's own sessions, one row each, computed once per query (a CTE)
+        ps = sql.per_session(plan.raw(), self.dialect, cte=True)
+        durations = sql.per_session(plan.raw(), self.dialect, cte=True, with_transfers=False)
+        queries = {
+            "facts": self._facts_query(self._facts(plan, ps)),
+            "bins": self._bins_query(self._bins(plan, durations)),
+            "reasons": self._reasons_query(self._reasons(plan)),
+            "comments": self._comments_query(plan),
+        }
+        if plan.hourly:
+            queries["by_hour"] = self._hourly_query(plan)
+        return queries
+
+    def _facts_query(self, f: Any) -> Any:
+        """Every count and sum per day (the volumes and, added up, the totals), per queue and
+        per agent: one query, so the period's sessions are read once, not three times.
+        Rows: (kind, day, queue or agent id, agent name, *counts, *sums)."""
+        names = (*COUNTS, *SUMS)
+
+        def values(wanted: Sequence[str]) -> list[Any]:
+            # per queue and per agent only what their rows show is added up
+            return [func.sum(f.c[c]) if c in wanted else null() for c in names]
+
+        none = literal(None, String)
+        no_day = literal(None, Float)
+        return union_all(
+            select(literal("day", String), f.c.day, none, none, *values(names)).group_by(f.c.day),
+            select(literal("queue", String), no_day, f.c.queue, none, *values(QUEUE_COLUMNS)).group_by(
+                f.c.queue
+            ),
+            select(
+                literal("agent", String),
+                no_day,
+                f.c.agent_id,
+                func.max(f.c.agent_name),
+                *values(AGENT_COLUMNS),
+            )
+            .where(f.c.agent_id != "")
+            .group_by(f.c.agent_id),
+        )
+
+    def _bins_query(self, b: Any) -> Any:
+        return select(b.c.queue, b.c.metric, b.c.bin, func.sum(b.c.count)).group_by(
+            b.c.queue, b.c.metric, b.c.bin
+        )
+
+    def _reasons_query(self, r: Any) -> Any:
+        return (
+            select(r.c.reason, func.sum(r.c.count).label("n"))
+            .group_by(r.c.reason)
+            .order_by(func.sum(r.c.count).desc(), r.c.reason)
+            .limit(20)
+        )
+
+    def _facts(self, plan: _Plan, ps: Any) -> Any:
+        # a subquery, read three times (per day, queue, agent), not a CTE: PostgreSQL would
+        # write the CTE's rows (a year: 20,000 of 31 columns) to a temporary file first
         raw = sql.facts(ps)
-        if plan.rolled is None:
-            return raw.cte("f")
+        if not plan.rolled:
+            return raw.subquery("f")
         d = schema.report_daily
         rolled = select(*(d.c[c] for c in ("day", "queue", "agent_id", "agent_name", *COUNTS, *SUMS))).where(
-            plan.rollup_where(d, q)
+            plan.rollup_where(d)
         )
-        return union_all(raw, rolled).cte("f")
+        return union_all(raw, rolled).subquery("f")
 
-    def _bins(self, plan: _Plan, q: ReportQuery, ps: Any) -> Any:
+    def _bins(self, plan: _Plan, ps: Any) -> Any:
         raw = sql.bins(ps, self.dialect)
-        if plan.rolled is None:
+        if not plan.rolled:
             return union_all(*raw).subquery("b")
         # one agent's report reads their own bins
-        b = schema.report_bins if q.agent_id is None else schema.report_agent_bins
-        rolled = select(b.c.day, b.c.queue, b.c.metric, b.c.bin, b.c.count).where(plan.rollup_where(b, q))
+        b = schema.report_agent_bins if plan.agent else schema.report_bins
+        rolled = select(b.c.day, b.c.queue, b.c.metric, b.c.bin, b.c.count).where(plan.rollup_where(b))
         return union_all(*raw, rolled).subquery("b")
 
-    def _reasons(self, plan: _Plan, q: ReportQuery) -> Any:
-        raw = sql.reasons(plan.raw, self.dialect)
-        if plan.rolled is None:
+    def _reasons(self, plan: _Plan) -> Any:
+        raw = sql.reasons(plan.raw(), self.dialect)
+        if not plan.rolled:
             return raw.subquery("r")
         r = schema.report_reasons
-        rolled = select(r.c.day, r.c.queue, r.c.agent_id, r.c.reason, r.c.count).where(
-            plan.rollup_where(r, q)
-        )
+        rolled = select(r.c.day, r.c.queue, r.c.agent_id, r.c.reason, r.c.count).where(plan.rollup_where(r))
         return union_all(raw, rolled).subquery("r")
 
-    def _where(self, q: ReportQuery) -> ColumnElement[bool]:
-        return _Plan.of(q, 0.0).full
-
-    def _comments_query(self, q: ReportQuery) -> Any:
+    def _comments_query(self, plan: _Plan) -> Any:
         # the newest sessions first: the period index read backwards, stopping at 20
         return (
             select(s.id, s.csat_score, s.csat_comment, s.ended_at)
-            .where(
-                self._where(q), s.csat_score.is_not(None), s.csat_comment.is_not(None), s.csat_comment != ""
-            )
+            .where(plan.full(), s.csat_score.is_not(None), s.csat_comment.is_not(None), s.csat_comment != "")
             .order_by(s.created_at.desc(), s.id)
             .limit(COMMENTS_SHOWN)
         )
 
-    def _hourly_query(self, q: ReportQuery) -> Any:
-        hour = sql.floor_to(s.created_at, BUCKET_SECONDS["hour"], self.dialect).label("hour")
-        flags = (sql.CONTAINED, sql.ESCALATED, sql.ABANDONED)
-        return (
-            select(hour, func.count(), *(func.sum(sql._flag(c)) for c in flags))
-            .where(self._where(q))
-            .group_by(hour)
-            .order_by(hour)
-        )
+    def _hourly_query(self, plan: _Plan) -> Any:
+        """The volumes per hour: the rolled-up days' from dcs_report_hourly, the rest's
+        from the sessions."""
+        raw = sql.hourly(plan.raw(), self.dialect)
+        if plan.rolled:
+            h = schema.report_hourly
+            rolled = select(h.c.hour, h.c.queue, h.c.agent_id, *(h.c[n] for n in sql.HOURLY)).where(
+                plan.rollup_where(h, "hour")
+            )
+            v = union_all(raw, rolled).subquery("v")
+        else:
+            v = raw.subquery("v")
+        return select(v.c.hour, *(func.sum(v.c[n]) for n in sql.HOURLY)).group_by(v.c.hour).order_by(v.c.hour)
 
-    async def _fetch(self, query: Any) -> list[tuple[Any, ...]]:
-        async with self.engine.connect() as conn:
-            return [tuple(r) for r in (await conn.execute(query)).all()]
+
+@functools.lru_cache(maxsize=128)
+def _built(dialect: str, plan: _Plan) -> dict[str, Any]:
+    """The statements of a report of this shape on this dialect, built once (32 shapes)."""
+    return _Builder(dialect).build(plan)
 
 
 def _percentiles(bins: dict[int, int], total: float, count: int) -> Percentiles:

@@ -73,9 +73,12 @@ def reason_code(detail: Any) -> Any:
     )
 
 
-def per_session(where: ColumnElement[bool], dialect: str, *, cte: bool = False) -> Any:
+def per_session(
+    where: ColumnElement[bool], dialect: str, *, cte: bool = False, with_transfers: bool = True
+) -> Any:
     """One row per session matching ``where`` (a subquery; a CTE with ``cte``, for a query
-    that reads it more than once: computed once)."""
+    that reads it more than once: computed once); without ``with_transfers``, no
+    ``transfers`` column (a look-up in the transitions per session, which bins() need not)."""
     transfers = (
         select(func.count())
         .where(
@@ -104,7 +107,7 @@ def per_session(where: ColumnElement[bool], dialect: str, *, cte: bool = False) 
         case((HAS_FRT, frt_s)).label("frt"),
         case((HAS_HANDLE, handle_s)).label("handle"),
         case((ABANDONED, waited_s)).label("waited"),
-        transfers.label("transfers"),
+        *([transfers.label("transfers")] if with_transfers else []),
     ).where(where)
     return query.cte("per_session") if cte else query.subquery("per_session")
 
@@ -167,4 +170,27 @@ def reasons(where: ColumnElement[bool], dialect: str) -> Select[Any]:
         .select_from(schema.transitions.join(schema.sessions, s.id == t.session_id))
         .where(where, t.from_state == "virtual", t.to_state == "queued")
         .group_by(day, s.queue, agent, code)
+    )
+
+
+HOURLY = ("sessions", "contained", "escalated", "abandoned")
+
+
+def hourly(where: ColumnElement[bool], dialect: str) -> Select[Any]:
+    """Volumes per hour, queue and agent: the rows of dcs_report_hourly."""
+    hour = floor_to(s.created_at, 3600, dialect).label("hour")
+    agent = func.coalesce(s.agent_id, "").label("agent_id")
+    return (
+        select(
+            hour,
+            s.queue.label("queue"),
+            agent,
+            func.count().label("sessions"),
+            *(
+                func.sum(_flag(c)).label(n)
+                for n, c in zip(HOURLY[1:], (CONTAINED, ESCALATED, ABANDONED), strict=True)
+            ),
+        )
+        .where(where)
+        .group_by(hour, s.queue, agent)
     )

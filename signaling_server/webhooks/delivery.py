@@ -4,8 +4,9 @@ A loop claims what is due (one row per session, so a session's events never over
 other), posts them side by side, settles each (delivered on a 2xx; otherwise retried after
 an exponential backoff with jitter, ``webhook_retry_base_s`` doubling up to
 ``webhook_retry_max_s``, until ``webhook_give_up_after_s`` after the event), and goes on.
-With nothing due it sleeps until the next retry falls due, a change wakes it, or
-``POLL_S`` passes (rows written by another process).
+With nothing due it sleeps until the next retry falls due, a row is left for it (a row
+written behind an earlier one of its session, in this process or found behind a finished
+chain), or ``POLL_S`` passes (rows written by another process).
 
 Delivery is at least once: an endpoint that took an event but whose answer was lost (or a
 process killed mid-post) gets it again, with the same ``webhook-id``, so receivers dedupe by
@@ -80,6 +81,7 @@ class DeliveryWorker:
         self._chains: dict[tuple[str, str], Chain] = {}  # (endpoint, session) -> rows in hand
         self._drains: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
+        self._stopping = False
         self._logged_at: dict[str, float] = {}
 
     def wake(self) -> None:
@@ -132,6 +134,7 @@ class DeliveryWorker:
     def start(self) -> None:
         if self._loops or not self.endpoints:
             return
+        self._stopping = False
         self._http = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self.policy.timeout_s),
             headers={"User-Agent": USER_AGENT},
@@ -144,6 +147,7 @@ class DeliveryWorker:
 
     async def close(self) -> None:
         """Stop; rows in hand are released for the next start (or another process). Safe twice."""
+        self._stopping = True
         tasks = [*self._loops, *self._drains]
         for task in tasks:
             task.cancel()
@@ -161,7 +165,7 @@ class DeliveryWorker:
 
     async def _claim_loop(self, endpoint: Endpoint) -> None:
         wake = self._wake[endpoint.name]
-        while True:
+        while not self._stopping:
             try:
                 wake.clear()
                 rows = await self.outbox.claim_due(endpoint.name, limit=BATCH, lease_s=self.lease_s)
@@ -174,8 +178,12 @@ class DeliveryWorker:
             except Exception:  # the database is away: say so, try again shortly
                 log.exception("webhook delivery to %s could not read the outbox", endpoint.name)
                 pause = POLL_S
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # comes as the wake-up does, and the loop would outlive close() (which then waits
+            # for it forever, claiming and releasing rows it may no longer post)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), pause)
+                async with asyncio.timeout(pause):
+                    await wake.wait()
 
     async def _drain(self, key: tuple[str, str]) -> None:
         chain = self._chains[key]
@@ -208,7 +216,11 @@ class DeliveryWorker:
             self._wake[endpoint.name].set()
             return
         del self._chains[key]
-        self._wake[endpoint.name].set()  # rows of the session that waited in the outbox
+        # Rows of the session written behind the chain but not into it (by another process,
+        # or while its head was not ours) wait in the outbox for the claim loop: wake it
+        # for them, and only then (a claim is a query over every pending row).
+        if await self.outbox.waiting(*key):
+            self._wake[endpoint.name].set()
 
     async def _post(self, endpoint: Endpoint, row: OutboxRow) -> tuple[int | None, str, float]:
         """One attempt: (HTTP status or None, what went wrong, seconds)."""

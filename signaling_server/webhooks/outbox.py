@@ -3,7 +3,10 @@ the delivery worker, listed and re-sent for supervisors.
 
 Writing: ``OutboxWriter`` is a store listener (store/changes.py). In the change's own
 transaction it inserts one row per event and subscribed endpoint, so an event exists if and
-only if its change committed; after the commit it wakes the worker.
+only if its change committed; after the commit it hands the rows that may go out at once to
+the worker, and wakes the worker's claim loop only for rows left in the outbox (behind an
+earlier row of their session): a change that made no row, or only rows handed over, costs
+the claim loop no query.
 
 Order: a row is due only when no earlier row of the same session and endpoint is still
 pending, so each endpoint sees a session's events in the order they happened, while
@@ -95,7 +98,9 @@ class OutboxWriter:
     def __init__(self, endpoints: Sequence[Endpoint], worker: Chains) -> None:
         self.endpoints = tuple(endpoints)
         self.worker = worker
-        self._fresh: dict[int, tuple[Change, list[OutboxRow], list[Chain | None]]] = {}  # by id(change)
+        # by id(change): the rows to hand over, the chains they follow, and how many rows
+        # were left in the outbox for the claim loop
+        self._fresh: dict[int, tuple[Change, list[OutboxRow], list[Chain | None], int]] = {}
 
     async def _at_once(
         self, conn: AsyncConnection, endpoint: str, session_id: str
@@ -110,6 +115,7 @@ class OutboxWriter:
         session = change.session
         fresh: list[OutboxRow] = []
         behind: list[Chain | None] = []  # per fresh row: the chain it is to follow
+        left = 0  # rows left in the outbox, behind an earlier row of their session
         for event_type, data in await events_for(conn, change):
             event_id = new_event_id()
             body = json.dumps(
@@ -152,16 +158,24 @@ class OutboxWriter:
                         OutboxRow(row_id, event_id, endpoint.name, event_type, session.id, body, now, 0)
                     )
                     behind.append(chain)
-        if fresh:
+                else:
+                    left += 1
+        if fresh or left:
             if len(self._fresh) > 1000:  # changes rolled back after within(): their claims lapse
                 self._fresh.clear()
-            self._fresh[id(change)] = (change, fresh, behind)
+            self._fresh[id(change)] = (change, fresh, behind, left)
 
     def committed(self, change: Change) -> None:
         stashed = self._fresh.pop(id(change), None)
-        if stashed is not None and stashed[0] is change:
-            self.worker.hand_over(stashed[1], stashed[2])
-        self.worker.wake()
+        if stashed is None or stashed[0] is not change:
+            return  # no row: nothing for the worker
+        _, fresh, behind, left = stashed
+        if fresh:
+            self.worker.hand_over(fresh, behind)
+        if left:
+            # the earlier row it waits for may have been settled while this change was being
+            # committed (by this process or another): the claim loop looks once more
+            self.worker.wake()
 
 
 class Outbox:
@@ -227,6 +241,19 @@ class Outbox:
         async with self.engine.connect() as conn:
             at = (await conn.execute(query)).scalar()
         return None if at is None else max(0.0, float(at) - time.time())
+
+    async def waiting(self, endpoint: str, session_id: str) -> bool:
+        """Whether rows of this session wait in the outbox for this endpoint, unclaimed
+        (written behind a row that was being delivered, by this process or another; rows
+        a worker holds are under way)."""
+        query = (
+            select(o.id)
+            .where(o.endpoint == endpoint, o.session_id == session_id, o.state == PENDING)
+            .where(or_(o.locked_until.is_(None), o.locked_until < time.time()))
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
 
     async def release(self, ids: Sequence[int]) -> None:
         """Give up the claim on rows not attempted (another worker, or our claim loop, may

@@ -316,3 +316,40 @@ async def test_rollups_and_sessions_agree_for_any_period(database_url: str) -> N
         assert [await reports.report(p) for p in periods] == before
     finally:
         await store.close()
+
+
+async def test_rolled_days_and_todays_sessions_add_up_to_the_sessions_alone(database_url: str) -> None:
+    """A report over rolled-up days and today (read from the sessions, as the console asks
+    for: whole days up to the end of today) equals the report from the sessions alone, per
+    day and per hour, whatever the filter; and a database rolled up before the hourly
+    volumes existed reads them from the sessions until its next roll-up computes them."""
+    store = await Store.open(database_url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(insert(schema.sessions), SESSIONS)
+            await conn.execute(insert(schema.transitions), TRANSITIONS)
+        reports = Reports(store.engine)
+        periods = [
+            ReportQuery(since=T - 86400, until=D2 + 86400, service_level_s=60, bucket=bucket, **kw)
+            for bucket in ("day", "hour")
+            for kw in ({}, {"queue": "billing"}, {"agent_id": "a1"}, {"queues": ("general",)})
+        ]
+        alone = [await reports.report(p) for p in periods]
+        assert [r.totals.sessions for r in alone[:4]] == [11, 3, 2, 8]  # billing: s06, s07, s10
+        assert sum(v.sessions for v in alone[4].volumes) == 11
+        # "today" is D2: the days before it are rolled up, D2 is read from the sessions
+        assert await roll_up(store.engine, now=D2 + 7200) == 2
+        assert await rolled_until(store.engine, hourly=True) == D2
+        assert [await reports.report(p) for p in periods] == alone
+        # an older database: daily rollups, no hourly volumes, no hourly mark
+        async with store.engine.begin() as conn:
+            await conn.execute(schema.report_hourly.delete())
+            await conn.execute(schema.report_rollup.delete().where(schema.report_rollup.c.id == 2))
+        assert await rolled_until(store.engine) == D2
+        assert await rolled_until(store.engine, hourly=True) == 0.0
+        assert [await reports.report(p) for p in periods] == alone
+        assert await roll_up(store.engine, now=D2 + 7200) == 2  # both days, their hours too
+        assert await rolled_until(store.engine, hourly=True) == D2
+        assert [await reports.report(p) for p in periods] == alone
+    finally:
+        await store.close()

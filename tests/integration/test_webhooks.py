@@ -6,15 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import insert
 
 from dcs_sdk import DcsClient, Event, SigningKey
+from dcs_sdk.protocol import SessionState
 from signaling_server import Config
+from signaling_server.store import Store, schema
+from signaling_server.store.records import SessionRecord
+from signaling_server.webhooks import delivery
+from signaling_server.webhooks.delivery import RetryPolicy
+from signaling_server.webhooks.endpoints import parse_endpoints
+from signaling_server.webhooks.service import Webhooks
 from tests.conftest import serve
 from tests.server_process import ServerProcess, free_port
 from tests.webhook_receiver import Receiver, endpoint_config
@@ -245,3 +256,82 @@ async def test_endpoints_get_only_the_events_they_subscribe_to(
         await asyncio.sleep(0.2)
     await receiver.stop()
     assert [d.event["type"] for d in receiver.accepted] == ["csat.submitted"]
+
+
+async def test_the_claim_loop_runs_only_for_rows_left_to_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows handed over after their commit need no claim, and a change that makes no row
+    wakes nothing; a row left in the outbox behind a session's chain (as another process
+    writes it) goes out as soon as that chain ends, not after the claim loop's poll."""
+    monkeypatch.setattr(delivery, "POLL_S", 60.0)  # a missed wake-up would show
+    gate = asyncio.Event()
+    receiver = Receiver()
+    handle = receiver._handle
+
+    async def held(request: web.Request) -> web.Response:
+        await gate.wait()
+        return await handle(request)
+
+    receiver._handle = held  # type: ignore[method-assign]
+    await receiver.start()
+    store = await Store.open(database_url)
+    hooks = Webhooks(store, parse_endpoints(endpoint_config(receiver)), RetryPolicy(), None)
+    claims = 0
+    claim_due = hooks.outbox.claim_due
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal claims
+        claims += 1
+        return await claim_due(*args, **kwargs)
+
+    hooks.outbox.claim_due = counted  # type: ignore[method-assign]
+    hooks.start()
+    try:
+        await asyncio.sleep(0.3)  # the loop's first look, at start
+        at_start = claims
+        now = time.time()
+        await store.create_session(
+            SessionRecord(id="s1", customer_id="c1", state=SessionState.VIRTUAL, created_at=now), actor="c1"
+        )
+        await store.update_session("s1", page_title="Shop")  # no event either
+        await store.transition(
+            "s1",
+            allowed_from=[SessionState.VIRTUAL],
+            to=SessionState.QUEUED,
+            at=time.time(),
+            actor="c1",
+            detail="customer_request",
+            queued_at=time.time(),
+        )
+        await asyncio.sleep(0.3)  # session.escalated is posted, held by the receiver
+        assert claims == at_start
+        # another process's row of the session, behind the one in flight
+        body = {"id": "evt_other", "type": "session.ended", "created_at": 0, "session_id": "s1", "data": {}}
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                insert(schema.webhook_outbox).values(
+                    event_id="evt_other",
+                    endpoint="crm",
+                    type="session.ended",
+                    session_id="s1",
+                    customer_id="c1",
+                    body=json.dumps(body),
+                    created_at=time.time(),
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=time.time(),
+                )
+            )
+        gate.set()
+        await receiver.wait_for(2, timeout=5)
+        assert [d.event["type"] for d in receiver.accepted] == ["session.escalated", "session.ended"]
+        assert claims == at_start + 1
+        for _ in range(100):  # both settled before the worker stops
+            if not await hooks.list_events(state="pending"):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await hooks.close()
+        await store.close()
+        await receiver.stop()
