@@ -132,20 +132,26 @@ TRANSITIONS = [
 ]
 
 
-@pytest.fixture(params=["sessions", "rollups"])
-async def reports(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Reports]:
-    """The record above, read from the sessions alone, or with both days rolled up."""
+@pytest.fixture
+async def seeded(database_url: str) -> AsyncIterator[Store]:
+    """A store holding the record above: its sessions and their transitions."""
     store = await Store.open(database_url)
-    async with store.engine.begin() as conn:
-        await conn.execute(insert(schema.sessions), SESSIONS)
-        await conn.execute(insert(schema.transitions), TRANSITIONS)
-    if request.param == "rollups":
-        assert await roll_up(store.engine, now=D2 + 3 * 86400) == 5  # s11's day to the day before now
-        assert await rolled_until(store.engine) == D2 + 3 * 86400
     try:
-        yield Reports(store.engine)
+        async with store.engine.begin() as conn:
+            await conn.execute(insert(schema.sessions), SESSIONS)
+            await conn.execute(insert(schema.transitions), TRANSITIONS)
+        yield store
     finally:
         await store.close()
+
+
+@pytest.fixture(params=["sessions", "rollups"])
+async def reports(request: pytest.FixtureRequest, seeded: Store) -> Reports:
+    """The record above, read from the sessions alone, or with both days rolled up."""
+    if request.param == "rollups":
+        assert await roll_up(seeded.engine, now=D2 + 3 * 86400) == 5  # s11's day to the day before now
+        assert await rolled_until(seeded.engine) == D2 + 3 * 86400
+    return Reports(seeded.engine)
 
 
 def query(**kw: Any) -> ReportQuery:
@@ -289,67 +295,55 @@ async def test_csv_holds_every_section(reports: Reports) -> None:
         assert line in lines, line
 
 
-async def test_rollups_and_sessions_agree_for_any_period(database_url: str) -> None:
-    store = await Store.open(database_url)
-    try:
-        async with store.engine.begin() as conn:
-            await conn.execute(insert(schema.sessions), SESSIONS)
-            await conn.execute(insert(schema.transitions), TRANSITIONS)
-        reports = Reports(store.engine)
-        periods = [
-            query(),
-            ReportQuery(since=T + 1500, until=T + 2 * 86400, service_level_s=60),  # a partial first day
-            ReportQuery(since=T - 86400, until=D2 + 2000, service_level_s=30, queue="billing"),
-            ReportQuery(since=T, until=T + 2 * 86400, queues=("general",), bucket="hour"),
-            query(agent_id="a2"),
-        ]
-        before = [await reports.report(p) for p in periods]
-        assert [r.totals.sessions for r in before] == [10, 7, 2, 10 - 3, 2]
-        await roll_up(store.engine, now=D2 + 3 * 86400)
-        # a rating comes in after the roll-up: the next run (which redoes recent days) has it
-        await store.update_session("s02", csat_score=4)
-        await roll_up(store.engine, now=D2 + 3 * 86400)
-        after = [await reports.report(p) for p in periods]
-        assert after[0].csat.distribution["4"] == before[0].csat.distribution["4"] + 1
-        await store.update_session("s02", csat_score=None)
-        await roll_up(store.engine, now=D2 + 3 * 86400)
-        assert [await reports.report(p) for p in periods] == before
-    finally:
-        await store.close()
+async def test_rollups_and_sessions_agree_for_any_period(seeded: Store) -> None:
+    store = seeded
+    reports = Reports(store.engine)
+    periods = [
+        query(),
+        ReportQuery(since=T + 1500, until=T + 2 * 86400, service_level_s=60),  # a partial first day
+        ReportQuery(since=T - 86400, until=D2 + 2000, service_level_s=30, queue="billing"),
+        ReportQuery(since=T, until=T + 2 * 86400, queues=("general",), bucket="hour"),
+        query(agent_id="a2"),
+    ]
+    before = [await reports.report(p) for p in periods]
+    assert [r.totals.sessions for r in before] == [10, 7, 2, 10 - 3, 2]
+    await roll_up(store.engine, now=D2 + 3 * 86400)
+    # a rating comes in after the roll-up: the next run (which redoes recent days) has it
+    await store.update_session("s02", csat_score=4)
+    await roll_up(store.engine, now=D2 + 3 * 86400)
+    after = [await reports.report(p) for p in periods]
+    assert after[0].csat.distribution["4"] == before[0].csat.distribution["4"] + 1
+    await store.update_session("s02", csat_score=None)
+    await roll_up(store.engine, now=D2 + 3 * 86400)
+    assert [await reports.report(p) for p in periods] == before
 
 
-async def test_rolled_days_and_todays_sessions_add_up_to_the_sessions_alone(database_url: str) -> None:
+async def test_rolled_days_and_todays_sessions_add_up_to_the_sessions_alone(seeded: Store) -> None:
     """A report over rolled-up days and today (read from the sessions, as the console asks
     for: whole days up to the end of today) equals the report from the sessions alone, per
     day and per hour, whatever the filter; and a database rolled up before the hourly
     volumes existed reads them from the sessions until its next roll-up computes them."""
-    store = await Store.open(database_url)
-    try:
-        async with store.engine.begin() as conn:
-            await conn.execute(insert(schema.sessions), SESSIONS)
-            await conn.execute(insert(schema.transitions), TRANSITIONS)
-        reports = Reports(store.engine)
-        periods = [
-            ReportQuery(since=T - 86400, until=D2 + 86400, service_level_s=60, bucket=bucket, **kw)
-            for bucket in ("day", "hour")
-            for kw in ({}, {"queue": "billing"}, {"agent_id": "a1"}, {"queues": ("general",)})
-        ]
-        alone = [await reports.report(p) for p in periods]
-        assert [r.totals.sessions for r in alone[:4]] == [11, 3, 2, 8]  # billing: s06, s07, s10
-        assert sum(v.sessions for v in alone[4].volumes) == 11
-        # "today" is D2: the days before it are rolled up, D2 is read from the sessions
-        assert await roll_up(store.engine, now=D2 + 7200) == 2
-        assert await rolled_until(store.engine, hourly=True) == D2
-        assert [await reports.report(p) for p in periods] == alone
-        # an older database: daily rollups, no hourly volumes, no hourly mark
-        async with store.engine.begin() as conn:
-            await conn.execute(schema.report_hourly.delete())
-            await conn.execute(schema.report_rollup.delete().where(schema.report_rollup.c.id == 2))
-        assert await rolled_until(store.engine) == D2
-        assert await rolled_until(store.engine, hourly=True) == 0.0
-        assert [await reports.report(p) for p in periods] == alone
-        assert await roll_up(store.engine, now=D2 + 7200) == 2  # both days, their hours too
-        assert await rolled_until(store.engine, hourly=True) == D2
-        assert [await reports.report(p) for p in periods] == alone
-    finally:
-        await store.close()
+    store = seeded
+    reports = Reports(store.engine)
+    periods = [
+        ReportQuery(since=T - 86400, until=D2 + 86400, service_level_s=60, bucket=bucket, **kw)
+        for bucket in ("day", "hour")
+        for kw in ({}, {"queue": "billing"}, {"agent_id": "a1"}, {"queues": ("general",)})
+    ]
+    alone = [await reports.report(p) for p in periods]
+    assert [r.totals.sessions for r in alone[:4]] == [11, 3, 2, 8]  # billing: s06, s07, s10
+    assert sum(v.sessions for v in alone[4].volumes) == 11
+    # "today" is D2: the days before it are rolled up, D2 is read from the sessions
+    assert await roll_up(store.engine, now=D2 + 7200) == 2
+    assert await rolled_until(store.engine, hourly=True) == D2
+    assert [await reports.report(p) for p in periods] == alone
+    # an older database: daily rollups, no hourly volumes, no hourly mark
+    async with store.engine.begin() as conn:
+        await conn.execute(schema.report_hourly.delete())
+        await conn.execute(schema.report_rollup.delete().where(schema.report_rollup.c.id == 2))
+    assert await rolled_until(store.engine) == D2
+    assert await rolled_until(store.engine, hourly=True) == 0.0
+    assert [await reports.report(p) for p in periods] == alone
+    assert await roll_up(store.engine, now=D2 + 7200) == 2  # both days, their hours too
+    assert await rolled_until(store.engine, hourly=True) == D2
+    assert [await reports.report(p) for p in periods] == alone
