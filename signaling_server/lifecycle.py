@@ -53,6 +53,11 @@ class GracefulShutdown:
         # are registered by then.
         app.on_startup.append(self._track_events)
         app.on_shutdown.append(self._on_shutdown)
+        # Before the cleanup contexts close the services and the store: what is still being
+        # handled (the disconnects of the connections just closed) finishes its database
+        # calls first. A call cut off inside aiosqlite still completes in its thread, which
+        # then finds the event loop closed.
+        app.on_cleanup.insert(0, self._settle)
 
     async def _track_events(self, app: web.Application) -> None:
         """Wrap every event handler so that shutdown knows which events are being handled.
@@ -62,6 +67,27 @@ class GracefulShutdown:
         for event, handler in list(handlers.items()):
             if event not in _NOT_EVENTS and inspect.iscoroutinefunction(handler):
                 handlers[event] = self._tracked(handler)
+            elif event == "disconnect" and inspect.iscoroutinefunction(handler):
+                handlers[event] = self._counted(handler)
+
+    def _counted(self, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """A handler that always runs (a disconnect), counted while it does."""
+
+        async def counted(*args: Any) -> Any:
+            handled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._in_flight.add(handled)
+            try:
+                return await handler(*args)
+            finally:
+                self._in_flight.discard(handled)
+                handled.set_result(None)
+
+        return counted
+
+    async def _settle(self, app: web.Application) -> None:
+        pending = {f for f in self._in_flight if not f.done()}
+        if pending:
+            await asyncio.wait(pending, timeout=self.grace_s)
 
     def _tracked(self, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def tracked(*args: Any) -> Any:
