@@ -60,9 +60,8 @@ class GracefulShutdown:
         app.on_cleanup.insert(0, self._settle)
 
     async def _track_events(self, app: web.Application) -> None:
-        """Wrap every event handler so that shutdown knows which events are being handled.
-        The task that runs a handler also sends its ack, so awaiting the task is awaiting
-        the ack being queued."""
+        """Wrap every event handler so that shutdown knows which events are being handled
+        (and every disconnect handler, which always runs, so the cleanup can wait for it)."""
         handlers = self.sio.handlers.get("/", {})
         for event, handler in list(handlers.items()):
             if event not in _NOT_EVENTS and inspect.iscoroutinefunction(handler):
@@ -90,22 +89,18 @@ class GracefulShutdown:
             await asyncio.wait(pending, timeout=self.grace_s)
 
     def _tracked(self, handler: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        # Each call is counted (_counted), not its task: chat events run inline in their
+        # connection's reader (transport.py), a task that lives as long as the connection.
+        # The count's future is resolved as the handler returns; its waiters run only after
+        # the caller has queued the ack, which it does without yielding.
+        counted = self._counted(handler)
+
         async def tracked(*args: Any) -> Any:
             if self._closing:
                 # Read before the shutdown began but not started yet: not handled, so
                 # nothing is stored; the ack says so, if it still goes out.
                 return RESTARTING
-            # Each call, not its task: chat events run inline in their connection's reader
-            # (transport.py), a task that lives as long as the connection. The future is
-            # resolved as the handler returns; its waiters run only after the caller has
-            # queued the ack, which it does without yielding.
-            handled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._in_flight.add(handled)
-            try:
-                return await handler(*args)
-            finally:
-                self._in_flight.discard(handled)
-                handled.set_result(None)
+            return await counted(*args)
 
         return tracked
 
