@@ -26,7 +26,7 @@ from dcs_sdk.tokens import Claims
 
 from .sessions import SessionService, fail, session_room
 from .store import SessionRecord, schema
-from .store.changes import Change
+from .store.changes import Change, ChangeKind
 
 r = schema.read_marks.c
 MAX_TRACKED = 10_000
@@ -36,6 +36,8 @@ Mark = dict[str, Any]
 
 
 class Receipts:
+    within_kinds: frozenset[ChangeKind] = frozenset()  # told after commits only
+
     def __init__(self, service: SessionService, *, every_s: float = 1.0) -> None:
         self.service = service
         self.every_s = every_s

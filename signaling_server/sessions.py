@@ -321,10 +321,11 @@ class SessionService:
         if p.page.url and not created and p.page.url != record.page_url:
             await self.store.add_page_view(record.id, p.page.url, p.page.title, time.time())
             await self._page_changed(record.id)
-        if greeting is not None:  # stored with the session: relayed now, and in the ack
+        if greeting is not None:  # stored with the session, and sent in the ack alone:
+            # the session is this connection's since a moment ago, so no one else is in its
+            # room yet (another tab finds it afterwards and reads the greeting from the store)
             reply, messages = greeting
             for message in messages:
-                await self.notifier.emit(Event.CHAT_MESSAGE, message.to_wire(), room=session_room(record.id))
                 self._noticed(record.id, message)
             if reply.escalation is not None:
                 moved = await self._escalate(

@@ -26,7 +26,7 @@ from dcs_sdk.protocol import CallState, CobrowseState, Event, SessionState
 from ..logs import bind_event
 from ..sessions import Notifier
 from ..store import schema
-from ..store.changes import Change
+from ..store.changes import Change, ChangeKind
 from .collector import GAUGED_STATES
 from .registry import CSAT_SCORES, Metrics
 
@@ -37,6 +37,8 @@ Dispatch = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class SessionMetrics:
+    within_kinds: frozenset[ChangeKind] = frozenset()  # counts after commits only
+
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self.states: Counter[str] = Counter()

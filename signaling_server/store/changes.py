@@ -49,6 +49,10 @@ class Change:
 
 
 class ChangeListener(Protocol):
+    # the kinds of change whose transaction ``within`` writes in; for the others the store
+    # may commit without an engine connection to hand it (SQLite's inline creations)
+    within_kinds: frozenset[ChangeKind]
+
     async def within(self, conn: AsyncConnection, change: Change) -> None: ...
 
     def committed(self, change: Change) -> None: ...
@@ -64,12 +68,17 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.listeners)
 
+    def within_wanted(self, kind: ChangeKind) -> bool:
+        """Whether any listener writes in the transaction of a change of this kind."""
+        return any(kind in listener.within_kinds for listener in self.listeners)
+
     def notable(self, fields: Mapping[str, Any]) -> bool:
         return bool(self.listeners) and not NOTABLE_FIELDS.isdisjoint(fields)
 
     async def within(self, conn: AsyncConnection, change: Change) -> None:
         for listener in self.listeners:
-            await listener.within(conn, change)
+            if change.kind in listener.within_kinds:
+                await listener.within(conn, change)
 
     def committed(self, change: Change | None) -> None:
         if change is None:

@@ -1,8 +1,10 @@
-"""Message batches written to SQLite with the stdlib driver, on the event loop's thread.
+"""The hot writes on SQLite, with the stdlib driver, on the event loop's thread.
 
-Chat messages are the one hot write path. Through SQLAlchemy + aiosqlite a batch costs
-several thread hand-offs and statement compilations. Here a batch is one transaction of
-two prepared statements, run inline: in WAL mode with synchronous=NORMAL a commit only
+Chat message batches and new sessions are the hot write paths. Through SQLAlchemy +
+aiosqlite each costs several thread hand-offs (a GIL exchange each way, a wake-up of the
+loop) and statement executions: a new session's transaction was most of what a lone
+session.start cost. Here a batch is one transaction of two prepared statements, a new
+session one of its three or four rows, run inline: in WAL mode with synchronous=NORMAL a commit only
 appends to the WAL file (tens of microseconds for a batch), which is cheaper than handing
 it to a thread. What can block — checkpointing the WAL into the database, which syncs —
 is taken off the commit path (wal_autocheckpoint=0) and run in a worker thread instead.
@@ -24,13 +26,17 @@ import asyncio
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Table
+
+from . import schema
 from .errors import SessionGone
 from .records import MessageRecord, firsts
+from .sqlite_rows import SqliteInserts
 
 INSERT = (
     "INSERT INTO dcs_messages"
@@ -67,6 +73,7 @@ def _row(m: MessageRecord, seq: int) -> tuple[Any, ...]:
 
 
 RESTART_WAIT_MS = 50
+T = TypeVar("T")
 
 
 class SqliteMessageSink:
@@ -79,6 +86,7 @@ class SqliteMessageSink:
         self._waiting: sqlite3.Connection | None = None
         self._checkpoint: asyncio.Future[None] | None = None
         self._last_checkpoint = 0.0
+        self._inserts = SqliteInserts()
 
     def _open(self, *pragmas: str) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -155,20 +163,55 @@ class SqliteMessageSink:
         Raises (sqlite3.IntegrityError on a collision, SessionGone, UnicodeEncodeError for
         text SQLite cannot take) and stores nothing when any message fails.
         """
+        return await self._run(lambda conn: self._write(list(batch), conn))
+
+    async def create_session(
+        self,
+        session: dict[str, Any],
+        transition: dict[str, Any],
+        page: dict[str, Any] | None,
+        messages: Sequence[MessageRecord],
+    ) -> None:
+        """A new session's rows (as Store.create_session gives them) in one transaction;
+        sqlite3.IntegrityError when the database refuses the session (another open one)."""
+        rows: list[tuple[Table, dict[str, Any]]] = [
+            (schema.sessions, session),
+            (schema.transitions, transition),
+        ]
+        if page is not None:
+            rows.append((schema.page_views, page))
+        await self._run(lambda conn: self._insert(rows, messages, conn))
+
+    def _insert(
+        self,
+        rows: list[tuple[Table, dict[str, Any]]],
+        messages: Sequence[MessageRecord],
+        conn: sqlite3.Connection,
+    ) -> None:
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            stored = self._write(batch, self._connection())
+            for table, row in rows:
+                conn.execute(*self._inserts.of(table, row))
+            if messages:
+                conn.executemany(INSERT, [_row(m, m.seq) for m in messages])
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in a transaction on the loop's connection; when the engine holds the
+        write lock (a state transition), on the waiting connection in a thread instead."""
+        try:
+            done = work(self._connection())
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            # The engine holds the write lock (a state transition): wait for it in a thread.
-            stored = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._write_waiting, list(batch)
+            done = await asyncio.get_running_loop().run_in_executor(
+                self._executor, lambda: work(self._waiting_connection())
             )
         self._maybe_checkpoint()
-        return stored
-
-    def _write_waiting(self, batch: Sequence[MessageRecord]) -> list[MessageRecord]:
-        return self._write(batch, self._waiting_connection())
+        return done
 
     async def close(self) -> None:
         if self._checkpoint is not None:

@@ -8,6 +8,7 @@ written with its transition row in one transaction, so metrics come from the rec
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -166,13 +167,27 @@ class Store:
             "at": record.created_at,
         }
         created = Change("created", record, None, record.created_at, actor)
+        page = {
+            "session_id": record.id,
+            "url": record.page_url,
+            "title": record.page_title,
+            "ts": record.created_at,
+        }
+        if self._sink is not None and not self.changes.within_wanted("created"):
+            try:  # SQLite, and no listener writes in a creation's transaction: one inline
+                await self._sink.create_session(values, transition, page if first_page else None, messages)
+            except sqlite3.IntegrityError as exc:
+                if await self.latest_open_session(record.customer_id):
+                    raise OpenSessionExists(record.customer_id) from exc
+                raise
+            self.changes.committed(created)
+            return
         try:
             async with self.engine.begin() as conn:
                 await conn.execute(_INSERT_SESSION, values)
                 await conn.execute(_INSERT_TRANSITION, transition)
                 if first_page:
-                    page = {"url": record.page_url, "title": record.page_title, "ts": record.created_at}
-                    await conn.execute(_INSERT_PAGE_VIEW, {"session_id": record.id, **page})
+                    await conn.execute(_INSERT_PAGE_VIEW, page)
                 if messages:
                     await conn.execute(_INSERT_MESSAGE, [_message_row(m) for m in messages])
                 await self.changes.within(conn, created)

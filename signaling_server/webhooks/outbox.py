@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..store import schema
-from ..store.changes import Change
+from ..store.changes import Change, ChangeKind
 from .endpoints import Endpoint
 from .payloads import events_for
 
@@ -94,6 +94,9 @@ class OutboxWriter:
     the worker after the commit, to go out at once after them; any other row waits for the
     worker's claim loop, behind its session's earlier rows.
     """
+
+    # a creation makes no webhook event (payloads.events_for): its commit needs no row here
+    within_kinds: frozenset[ChangeKind] = frozenset({"transition", "updated"})
 
     def __init__(self, endpoints: Sequence[Endpoint], worker: Chains) -> None:
         self.endpoints = tuple(endpoints)

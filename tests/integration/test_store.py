@@ -6,12 +6,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from dcs_sdk.exceptions import ConfigError
 from dcs_sdk.protocol import Role, SessionState
-from signaling_server.store import MessageRecord, SessionRecord, Store
+from signaling_server.store import MessageRecord, SessionRecord, Store, schema
 
 
 @pytest.fixture
@@ -200,3 +202,44 @@ async def test_seqs_come_from_the_database_so_a_second_writer_continues_them(sto
     assert sorted(r.seq for r, _ in results) == list(range(1, 41))
     assert not retry[1] and retry[0].text == "hi" and retry[0].seq == results[5][0].seq
     assert [m.seq for m in await store.messages_after("s_test_0001")] == list(range(1, 41))
+
+
+class _WantsCreations:
+    """A listener that writes in creations' transactions: the store must use its engine."""
+
+    within_kinds = frozenset({"created"})
+
+    async def within(self, conn: Any, change: Any) -> None:
+        return None
+
+    def committed(self, change: Any) -> None:
+        return None
+
+
+async def test_a_new_session_is_stored_alike_inline_and_through_the_engine(store: Store) -> None:
+    """SQLite writes a new session with the stdlib driver on the loop (sqlite_sink.py) unless
+    a listener needs the engine's transaction: both ways must leave the same rows."""
+    greeting = [replace(message(1, "g1", "Hi!"), role=Role.ASSISTANT, suggestions=("A", "B"))]
+
+    async def rows_of(sid: str, customer: str) -> dict[str, list[dict[str, Any]]]:
+        record = replace(session(sid, customer), last_seq=1, assistant_state={"turn": 1}, created_at=100.0)
+        messages = [replace(m, session_id=sid, ts=100.5) for m in greeting]
+        await store.create_session(record, actor="tester", first_page=True, messages=messages)
+        out: dict[str, list[dict[str, Any]]] = {}
+        async with store.engine.connect() as conn:
+            for table in (schema.sessions, schema.transitions, schema.page_views, schema.messages):
+                key = table.c.id if table is schema.sessions else table.c.session_id
+                rows = (await conn.execute(select(table).where(key == sid))).mappings().all()
+                out[table.name] = [
+                    {k: v for k, v in r.items() if k not in ("id", "session_id", "customer_id")} for r in rows
+                ]
+        return out
+
+    inline = await rows_of("s_inline", "v_inline")
+    store.changes.listeners.append(_WantsCreations())  # type: ignore[arg-type]
+    engine = await rows_of("s_engine", "v_engine")
+    assert inline == engine
+    assert inline["dcs_sessions"][0]["customer_attrs"] == {"plan": "gold"}
+    assert inline["dcs_messages"][0]["suggestions"] == ["A", "B"]
+    assert inline["dcs_transitions"][0]["detail"] == ""  # the column's default
+    assert len(inline["dcs_page_views"]) == 1
