@@ -237,12 +237,15 @@ async def type_in_view(agent: Page, target: Any, value: str, customer_field: Any
         await customer_field.scroll_into_view_if_needed()
     view = await agent.locator(VIEW_IFRAME).bounding_box()
     assert view is not None, "the replay is not shown"
-    for _ in range(50):  # until the replay has followed the customer's scroll
+    last: tuple[float, float] | None = None
+    for _ in range(50):  # until the replay has followed the customer's scroll, and stays
         box = await target.bounding_box()
         assert box is not None, "the field is not visible in the viewer"
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        if view["x"] <= x <= view["x"] + view["width"] and view["y"] <= y <= view["y"] + view["height"]:
+        inside = view["x"] <= x <= view["x"] + view["width"] and view["y"] <= y <= view["y"] + view["height"]
+        if inside and last == (x, y):  # not still moving: a click on a moving field misses it
             break
+        last = (x, y)
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the field is outside the replay's viewport")
