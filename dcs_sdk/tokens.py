@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 import jwt
@@ -155,7 +156,7 @@ class KeySet:
         return cls([PublicKey(kid=p.stem, key=key)])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claims:
     """What a verified token says about who is connecting."""
 
@@ -351,9 +352,13 @@ def _check_attrs(attrs: Any) -> dict[str, Any]:
     return attrs
 
 
+_NO_SCOPES: frozenset[str] = frozenset()  # CPython 3.11 makes a new empty one per call
+_NO_ATTRS: Mapping[str, Any] = MappingProxyType({})  # read-only: shared by every such token
+
+
 def _check_scopes(role: Role, scopes: Any) -> frozenset[str]:
     if role is not Role.SERVICE:
-        return frozenset()
+        return _NO_SCOPES
     if not isinstance(scopes, list) or not scopes:
         raise _invalid("A service token's scopes must be a non-empty list; see dcs_sdk.tokens.SCOPES.")
     unknown = sorted(str(s) for s in scopes if s not in SCOPES)
@@ -380,7 +385,7 @@ def _claims_from(raw: Mapping[str, Any], roles: frozenset[Role]) -> Claims:
     sub = _check_line("subject (sub)", raw["sub"], MAX_SUB_CHARS, empty=False)
     name = raw.get("name")
     name = _check_line("name", "" if name is None else name, MAX_NAME_CHARS, empty=True)
-    attrs = _check_attrs(raw.get("attrs", {}))
+    attrs = _check_attrs(raw["attrs"]) if "attrs" in raw else _NO_ATTRS
     skills = raw.get("skills", [])
     max_sessions = raw.get("max_sessions", DEFAULT_AGENT_CAPACITY)
     if not isinstance(skills, list) or len(skills) > MAX_SKILLS:

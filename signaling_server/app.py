@@ -280,6 +280,8 @@ def _add_routes(app: web.Application) -> None:
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if response.status == 101:  # a WebSocket: they mean nothing there, and it keeps them
+        return
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if request.path.startswith("/widget/"):

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, Claims, Any], Awaitable[dict[str, Any]]]
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     burst: float
     rate: float
@@ -78,21 +78,31 @@ class TokenBucket:
 BULK_FACTOR = 8
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
+    """One connection's identity and budgets (held for as long as it stays: kept small)."""
+
     claims: Claims
     bucket: TokenBucket
-    bulk: TokenBucket
-    # Log throttle: when each error code was last logged, and how many went unlogged since.
-    logged_at: dict[str, float] = field(default_factory=dict)
-    unlogged: dict[str, int] = field(default_factory=dict)
+    # the co-browse budget, made on the connection's first bulk event (most never send one)
+    bulk: TokenBucket | None = None
+    # Log throttle: when each error code was last logged, and how many went unlogged since
+    # (made on the first error).
+    logged_at: dict[str, float] | None = None
+    unlogged: dict[str, int] | None = None
 
     def budget_for(self, event: str | RefusedName) -> TokenBucket:
-        return self.bulk if event in BULK_EVENTS else self.bucket
+        if event not in BULK_EVENTS:
+            return self.bucket
+        if self.bulk is None:
+            self.bulk = TokenBucket(self.bucket.burst * BULK_FACTOR, self.bucket.rate * BULK_FACTOR)
+        return self.bulk
 
     def should_log(self, code: str) -> tuple[bool, int]:
         """Whether to log this code now (at most once a minute), and how many were skipped."""
         now = time.monotonic()
+        if self.logged_at is None or self.unlogged is None:
+            self.logged_at, self.unlogged = {}, {}
         if now - self.logged_at.get(code, -LOG_EVERY_S) < LOG_EVERY_S:
             self.unlogged[code] = self.unlogged.get(code, 0) + 1
             return False, 0
@@ -206,11 +216,7 @@ class EventGateway:
             raise socketio.exceptions.ConnectionRefusedError(
                 message, {"code": ErrorCode.FORBIDDEN.value, "message": message}
             )
-        self.connections[sid] = Connection(
-            claims,
-            TokenBucket(self.rate_burst, self.rate_per_s),
-            TokenBucket(self.rate_burst * BULK_FACTOR, self.rate_per_s * BULK_FACTOR),
-        )
+        self.connections[sid] = Connection(claims, TokenBucket(self.rate_burst, self.rate_per_s))
         if claims.role is Role.SUPERVISOR and self.supervisors is not None:
             await self.supervisors.connected(sid, claims)  # a supervisor takes no seat
         elif claims.role is Role.AGENT:

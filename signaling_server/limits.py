@@ -31,8 +31,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import socketio
@@ -61,24 +60,17 @@ def handler_args(config: Config) -> dict[str, Any]:
     return {"keepalive_timeout": config.http_idle_timeout_s, "lingering_time": config.http_body_timeout_s}
 
 
-@dataclass(eq=False)
-class _Stream:
-    """A WebSocket request being served, and the Engine.IO socket it carries."""
-
-    request: web.BaseRequest
-    sid: str | None  # known from the query for an upgrade, found later for a direct connect
-    ended_at: float | None = None  # when its Engine.IO socket was first seen gone
-
-
 class ConnectionGuard:
     def __init__(self, sio: socketio.AsyncServer, config: Config) -> None:
         self.sio = sio
         self.max_queue_bytes = config.send_queue_max_bytes
         self.connect_timeout_s = config.connect_timeout_s
         self.body_timeout_s = config.http_body_timeout_s
-        self._streams: set[_Stream] = set()
-        self._seen: set[str] = set()  # Engine.IO sids the sweep has seen
-        self._unauthenticated: dict[str, float] = {}  # of those, not yet connected -> first seen
+        # Engine.IO sid -> when its socket was first seen gone while its WebSocket stayed
+        self._ended: dict[str, float] = {}
+        # Engine.IO sid -> when it opened, while it has not signed in (kept by the server:
+        # transport.py), so the sweep need not compare every sid it saw with every one now
+        self._unauthenticated: dict[str, float] = getattr(sio, "unauthenticated", {})
         self._sweeps = 0
         self.cut_count = 0
 
@@ -89,16 +81,14 @@ class ConnectionGuard:
     # requests
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == SIO_PATH and request.query.get("transport") == "websocket":
-            stream = _Stream(request, request.query.get("sid"))
-            self._streams.add(stream)
-            try:
-                return await handler(request)
-            finally:
-                self._streams.discard(stream)
+    def _middleware(self, request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+        # Not a coroutine itself: a request without a body to wait for (every WebSocket, for
+        # as long as it lasts) gets the handler's own awaitable, and no frame here.
         if not request.body_exists or request.content.is_eof():
-            return await handler(request)
+            return handler(request)
+        return self._serve_body(request, handler)
+
+    async def _serve_body(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         overdue = False
 
         def check() -> None:
@@ -148,76 +138,62 @@ class ConnectionGuard:
         sockets: dict[str, Any] = eio.sockets
         self._sweeps += 1
         slow = self._sweeps % SLOW_SWEEPS == 0
-        streams = self._streams_by_sid() if slow else None
+        streams = self._streams()
         # most queues are empty: only the others are summed
         for sid, s in [(sid, s) for sid, s in sockets.items() if not s.queue.empty()]:
             if s.closed or s.closing:
                 continue
             queued = _queued_bytes(s)
             if queued > self.max_queue_bytes:
-                streams = streams if streams is not None else self._streams_by_sid()
                 await self._cut(sid, s, streams.get(sid), f"{queued} bytes wait to be sent to it")
-        if not slow or streams is None:
+        if not slow:
             return
-        live = sockets.keys()
-        for sid in live - self._seen:
-            self._unauthenticated[sid] = now
-        self._seen = set(live)
         for sid, opened in list(self._unauthenticated.items()):
             s = sockets.get(sid)
             if s is None or self._authenticated(sid):
-                del self._unauthenticated[sid]
+                self._unauthenticated.pop(sid, None)
             elif not (s.closed or s.closing) and now - opened > self.connect_timeout_s:
-                del self._unauthenticated[sid]
+                self._unauthenticated.pop(sid, None)
                 await self._cut(
                     sid, s, streams.get(sid), f"no socket.io connect within {self.connect_timeout_s:g} s"
                 )
-        for stream in list(self._streams):
-            s = sockets.get(stream.sid) if stream.sid else None
+        for sid, request in list(streams.items()):
+            s = sockets.get(sid)
             if s is not None and not s.closed:
-                stream.ended_at = None
-            elif stream.ended_at is None:
-                stream.ended_at = now
-            elif now - stream.ended_at >= CLOSE_GRACE_S:
+                self._ended.pop(sid, None)
+                continue
+            ended_at = self._ended.setdefault(sid, now)
+            if now - ended_at >= CLOSE_GRACE_S:
                 # its Engine.IO socket ended (say, a ping timeout) but the WebSocket did not
-                log.info(
-                    "cutting a WebSocket whose Engine.IO session ended %.1f s ago", now - stream.ended_at
-                )
-                self._abort(stream)
+                log.info("cutting a WebSocket whose Engine.IO session ended %.1f s ago", now - ended_at)
+                self._abort(sid, request)
+        for sid in [sid for sid in self._ended if sid not in streams]:
+            del self._ended[sid]
 
     def websockets(self) -> dict[str, asyncio.Transport]:
         """The TCP connections of the WebSockets being served, by Engine.IO sid."""
         found: dict[str, asyncio.Transport] = {}
-        for sid, stream in self._streams_by_sid().items():
-            transport = stream.request.transport
+        for sid, request in self._streams().items():
+            transport = request.transport
             if transport is not None:
                 found[sid] = transport
         return found
 
-    def _streams_by_sid(self) -> dict[str, _Stream]:
-        by_request: dict[int, str] | None = None
-        found: dict[str, _Stream] = {}
-        for stream in self._streams:
-            if stream.sid is None:
-                # a direct WebSocket connect: its request is the one socket.io saw connecting
-                if by_request is None:
-                    by_request = {
-                        id(env.get("aiohttp.request")): sid for sid, env in self.sio.environ.items()
-                    }
-                stream.sid = by_request.get(id(stream.request))
-            if stream.sid is not None:
-                found[stream.sid] = stream
-        return found
+    def _streams(self) -> dict[str, web.BaseRequest]:
+        """The aiohttp request serving each Engine.IO socket over a WebSocket, by sid (kept
+        by the WebSocket driver: transport.py)."""
+        streams: dict[str, web.BaseRequest] = getattr(self.sio.eio, "websocket_requests", {})
+        return streams
 
     def _authenticated(self, eio_sid: str) -> bool:
         manager = self.sio.manager
         sid = manager.sid_from_eio_sid(eio_sid, "/")
         return sid is not None and bool(manager.is_connected(sid, "/"))
 
-    async def _cut(self, eio_sid: str, s: Any, stream: _Stream | None, why: str) -> None:
+    async def _cut(self, eio_sid: str, s: Any, request: web.BaseRequest | None, why: str) -> None:
         log.warning("closing connection %s: %s", eio_sid, why)
         self.cut_count += 1
-        if stream is not None and self._abort(stream):
+        if request is not None and self._abort(eio_sid, request):
             return  # the WebSocket's reader ends, and Engine.IO closes the socket
         # long-polling (or a WebSocket already gone): end the Engine.IO session itself,
         # without a CLOSE packet and without waiting for its queue to drain
@@ -225,9 +201,11 @@ class ConnectionGuard:
         sockets: dict[str, Any] = self.sio.eio.sockets
         sockets.pop(eio_sid, None)
 
-    def _abort(self, stream: _Stream) -> bool:
-        self._streams.discard(stream)
-        transport = stream.request.transport
+    def _abort(self, eio_sid: str, request: web.BaseRequest) -> bool:
+        streams = self._streams()
+        if streams.get(eio_sid) is request:
+            del streams[eio_sid]
+        transport = request.transport
         if transport is None:
             return False
         reset(transport)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -44,7 +45,8 @@ class Receipts:
         self._written: dict[tuple[str, str], float] = {}  # (session, reader) -> when
         self._pending: dict[tuple[str, str], tuple[Claims, int]] = {}
         self._timers: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._marks: dict[str, list[Mark]] = {}  # session -> its marks, while exact
+        # session -> its marks, while exact (replaced whole, never changed in place)
+        self._marks: dict[str, Sequence[Mark]] = {}
 
     @property
     def engine(self) -> Any:
@@ -59,7 +61,7 @@ class Receipts:
     def _exact(self) -> bool:
         return bool(self.service.store.exact)
 
-    def _cache(self, session_id: str, marks: list[Mark]) -> None:
+    def _cache(self, session_id: str, marks: Sequence[Mark]) -> None:
         if len(self._marks) >= MAX_CACHED_SESSIONS:
             self._marks.clear()
         self._marks[session_id] = marks
@@ -71,7 +73,7 @@ class Receipts:
 
     def committed(self, change: Change) -> None:
         if change.kind == "created" and self._exact:
-            self._cache(change.session.id, [])
+            self._cache(change.session.id, ())  # the empty tuple: no list per new session
 
     async def read(self, sid: str, claims: Claims, p: ChatRead) -> dict[str, Any]:
         session = await self.service._session_for(claims, p.session_id)

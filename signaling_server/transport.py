@@ -13,12 +13,15 @@ socket.io packets are dropped, with one log line per connection per minute.
 The Engine.IO side: a long-polling request may carry MAX_PACKETS_PER_REQUEST packets (the
 library's default of 16 dropped batched events unanswered), and Engine.IO's and socket.io's
 own error logs are throttled, so a hostile client cannot flood the log through them either.
-A long-polling POST body is read whole, however the network splits it.
+A long-polling POST body is read whole, however the network splits it. A closed WebSocket
+leaves no reference cycle behind (``_AcyclicWebSocket``), so its connection is freed as it
+closes rather than by a full garbage collection walking every live connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -29,6 +32,7 @@ import engineio.json
 import engineio.payload
 import socketio
 import socketio.packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
 
 from dcs_sdk.protocol import MAX_PACKETS_PER_REQUEST, RESERVED_EVENTS
 
@@ -147,10 +151,61 @@ class _WholeBody:
 def _reading_whole_bodies(translate: Callable[..., Any]) -> Callable[..., Any]:
     def translate_request(*args: Any, **kwargs: Any) -> Any:
         environ = translate(*args, **kwargs)
-        environ["wsgi.input"] = _WholeBody(environ["wsgi.input"])
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):  # only a body is read
+            environ["wsgi.input"] = _WholeBody(environ["wsgi.input"])
         return environ
 
     return translate_request
+
+
+class _AcyclicWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    """Engine.IO's aiohttp WebSocket, minus the reference cycle a closed one leaves.
+
+    When the client closes, Engine.IO's ``wait`` raises OSError inside a task; Engine.IO's
+    handler re-raises it in its own frame, so the exception's traceback holds that frame,
+    whose ``wait_task`` holds the exception: ~70 objects (the request, the response, the
+    transport, the socket) per connection that only a full collection frees. Its receive
+    loop ends on None ("closed by client") exactly as on that OSError, so once the socket
+    is past its upgrade probe (where Engine.IO expects the OSError) this returns None.
+    (aiohttp's response keeps the exception a dropped connection ended it with, a cycle
+    too: its traceback is cut when the request ends.)
+    """
+
+    def __call__(self, environ: dict[str, Any]) -> Any:
+        # Registered for the connection guard (limits.py) until the request's task ends;
+        # a callback rather than a coroutine frame here, for as long as the WebSocket lasts.
+        request = environ["aiohttp.request"]
+        sid = self.handler.__self__.sid
+        streams: dict[str, Any] = self.server.websocket_requests
+        streams[sid] = request
+        task = asyncio.current_task()
+        if task is not None:
+            task.add_done_callback(functools.partial(_websocket_ended, streams, sid, request, self))
+        return super().__call__(environ)
+
+    async def wait(self) -> Any:
+        msg = await self._sock.receive()
+        if isinstance(msg.data, bytes | str):
+            return msg.data
+        if getattr(getattr(self.handler, "__self__", None), "upgraded", False):
+            return None
+        raise OSError()
+
+
+def _websocket_ended(streams: dict[str, Any], sid: str, request: Any, ws: Any, _task: Any) -> None:
+    if streams.get(sid) is request:
+        del streams[sid]
+    # aiohttp keeps the exception a dropped connection or a ping timeout ended the
+    # WebSocket with, and its traceback holds the response: a cycle per drop
+    response = getattr(ws, "_sock", None)
+    exc = response.exception() if response is not None else None
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        if exc.__cause__ is not None:
+            exc.__cause__.__traceback__ = None
+        exc = exc.__context__
 
 
 class DcsServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -166,6 +221,12 @@ class DcsServer(socketio.AsyncServer):  # type: ignore[misc]
         self._malformed_logged: dict[str, float] = {}
         drivers = dict(self.eio._async)
         drivers["translate_request"] = _reading_whole_bodies(drivers["translate_request"])
+        drivers["websocket"] = _AcyclicWebSocket
+        # the aiohttp request serving each Engine.IO socket over a WebSocket, by its sid
+        self.eio.websocket_requests = {}
+        # Engine.IO sid -> when it opened; the connection guard (limits.py) drops each once
+        # it has signed in, and closes those that take too long
+        self.unauthenticated: dict[str, float] = {}
         self.eio._async = drivers
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
@@ -226,8 +287,13 @@ class DcsServer(socketio.AsyncServer):  # type: ignore[misc]
                 self._malformed_logged[eio_sid] = now
                 log.warning("dropped a malformed packet on connection %s: %s", eio_sid, exc)
 
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        self.unauthenticated[eio_sid] = time.monotonic()
+        return await super()._handle_eio_connect(eio_sid, environ)
+
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
         self._malformed_logged.pop(eio_sid, None)
+        self.unauthenticated.pop(eio_sid, None)
         # A long-polling client that closes (an Engine.IO CLOSE in a POST) would otherwise
         # keep its pending GET open until the ping timeout (20 s): answer it now, empty.
         socket = self.eio.sockets.get(eio_sid)

@@ -249,12 +249,20 @@ def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
 
 
 @web.middleware
-async def _json_errors(
+def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    """Under /api/ every error is JSON {code, message}, also aiohttp's own (404, 405, 413).
+    Elsewhere the handler's own awaitable, so that no frame of this stays for as long as a
+    request (a WebSocket) lasts."""
+    if not request.path.startswith("/api/"):
+        return handler(request)
+    return _api_json_errors(request, handler)
+
+
+async def _api_json_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Under /api/ every error is JSON {code, message}, also aiohttp's own (404, 405, 413)."""
-    if not request.path.startswith("/api/"):
-        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as exc:

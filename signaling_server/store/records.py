@@ -9,7 +9,7 @@ from typing import Any
 from dcs_sdk.protocol import Role, SessionState
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MessageRecord:
     session_id: str
     seq: int
@@ -79,7 +79,7 @@ def firsts(messages: Iterable[MessageRecord]) -> tuple[str, float | None]:
     return text, replied_at
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per open session, in the cache: kept small
 class SessionRecord:
     id: str
     customer_id: str
