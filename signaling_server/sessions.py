@@ -51,7 +51,7 @@ from .routing import AgentSeat, Router, Waiting
 from .store import MessageRecord, SessionRecord
 from .store.audit import AuditLog
 from .store.cached import CachedStore
-from .store.errors import OpenSessionExists, SessionGone, UnstorableMessage
+from .store.errors import AtCapacity, OpenSessionExists, SessionGone, UnstorableMessage
 from .store.schema import OPEN_STATES
 from .workspace import Workspace
 
@@ -107,6 +107,12 @@ def system_line(code: str, **args: Any) -> dict[str, Any]:
 
 def fail(code: ErrorCode, message: str) -> ProtocolError:
     return ProtocolError(code.value, message)
+
+
+def _at_capacity(seat: AgentSeat) -> ProtocolError:
+    return fail(
+        ErrorCode.AT_CAPACITY, f"You already have {seat.capacity} sessions; end one before taking another."
+    )
 
 
 class SessionService:
@@ -711,10 +717,7 @@ class SessionService:
         seat = self._seat(claims)
         async with self._lock(self._agent_locks, seat.id):
             if seat.free_slots == 0:
-                raise fail(
-                    ErrorCode.AT_CAPACITY,
-                    f"You already have {seat.capacity} sessions; end one before taking another.",
-                )
+                raise _at_capacity(seat)
             session = await self.store.get_session(p.session_id)
             if session is None:
                 raise fail(ErrorCode.NOT_FOUND, "There is no such session.")
@@ -728,16 +731,20 @@ class SessionService:
                     f"This session waits in the {session.queue!r} queue, which you do not serve.",
                 )
             now = time.time()
-            live = await self.store.transition(
-                session.id,
-                allowed_from=[S.QUEUED],
-                to=S.LIVE,
-                at=now,
-                actor=seat.id,
-                agent_id=seat.id,
-                agent_name=seat.name,
-                accepted_at=now,
-            )
+            try:  # the seat's count is this process's view; the database's is the truth
+                live = await self.store.transition(
+                    session.id,
+                    allowed_from=[S.QUEUED],
+                    to=S.LIVE,
+                    at=now,
+                    actor=seat.id,
+                    agent_holds_below=seat.capacity,
+                    agent_id=seat.id,
+                    agent_name=seat.name,
+                    accepted_at=now,
+                )
+            except AtCapacity:  # taken meanwhile in another tab, on another process
+                raise _at_capacity(seat) from None
             if live is None:
                 raise fail(ErrorCode.ALREADY_TAKEN, "Another agent already took this session.")
             self.router.dequeue(live.id)

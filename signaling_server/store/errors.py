@@ -1,5 +1,5 @@
-"""Why a message could not be stored (the store's own errors; the session service maps
-them to wire codes)."""
+"""Why a write could not be done (the store's own errors; the session service maps them to
+wire codes)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,8 @@ class SessionGone(StoreError):
 
 class OpenSessionExists(StoreError):
     """The customer already has an open session (another tab or process made it first)."""
+
+
+class AtCapacity(StoreError):
+    """The agent a session was to be given to holds as many as they may already (counted in
+    the database, so agents' tabs on several processes cannot take more between them)."""

@@ -25,7 +25,7 @@ from dcs_sdk.protocol import HISTORY_PAGE, SessionState
 
 from . import schema
 from .changes import Change, Changes, timed
-from .errors import OpenSessionExists, SessionGone, UnstorableMessage
+from .errors import AtCapacity, OpenSessionExists, SessionGone, UnstorableMessage
 from .records import MessageRecord, SessionRecord, firsts
 from .sqlite_sink import SQLITE_PRAGMAS, SqliteMessageSink
 
@@ -50,6 +50,9 @@ def _is_unstorable(exc: BaseException) -> bool:
         return sqlstate.startswith("22") or isinstance(exc.orig, ValueError) or isinstance(cause, ValueError)
     return False
 
+
+# An agent holds a session from accepting it until its wrap-up is done (routing's seats).
+HELD_STATES = (SessionState.LIVE.value, SessionState.WRAP_UP.value)
 
 # A new session's statements, built once: SQLAlchemy then reuses their compiled form, where
 # insert(...).values(...) per call cost more than the database (a lone start's hot spot).
@@ -264,18 +267,24 @@ class Store:
         at: float,
         actor: str,
         detail: str = "",
+        agent_holds_below: int | None = None,
         **fields: Any,
     ) -> SessionRecord | None:
         """Move a session to ``to`` if it is in one of ``allowed_from``; None if it was not.
 
         The conditional UPDATE makes races (two agents accepting at once) safe even across
-        server processes: exactly one UPDATE matches.
+        server processes: exactly one UPDATE matches. With ``agent_holds_below`` (the
+        ``agent_id`` it gives the session to may hold fewer than that many), AtCapacity when
+        they hold that many already, counted in the same transaction while their other
+        assignments wait (PostgreSQL: a lock per agent; SQLite has one writer).
         """
         allowed = [s.value for s in allowed_from]
         async with self.engine.begin() as conn:
             current = await self._get_session(conn, session_id)
             if current is None or current.state.value not in allowed:
                 return None
+            if agent_holds_below is not None:
+                await self._check_capacity(conn, str(fields["agent_id"]), agent_holds_below)
             result = await conn.execute(
                 update(schema.sessions)
                 .where(schema.sessions.c.id == session_id)
@@ -302,6 +311,18 @@ class Store:
                 await self.changes.within(conn, changed)
         self.changes.committed(changed)
         return moved
+
+    async def _check_capacity(self, conn: Any, agent_id: str, limit: int) -> None:
+        if conn.dialect.name == "postgresql":  # the agent's other assignments wait for this one
+            await conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(agent_id, 0))))
+        s = schema.sessions.c
+        held = await conn.scalar(
+            select(func.count())
+            .select_from(schema.sessions)
+            .where(s.agent_id == agent_id, s.state.in_(HELD_STATES))
+        )
+        if int(held or 0) >= limit:
+            raise AtCapacity(agent_id)
 
     async def transitions_of(self, session_id: str) -> list[dict[str, Any]]:
         query = (

@@ -381,3 +381,31 @@ async def test_pending_transfers_outlive_a_kill_9_of_the_process_that_offered_th
             ] == "alice"
         finally:
             await connect.close()
+
+
+async def test_an_agent_in_tabs_on_two_processes_takes_no_more_than_their_capacity(
+    tmp_path: Path, signing_key: SigningKey, mint: Callable[..., str], pg: str
+) -> None:
+    """Each process counts the agent's sessions in its own view, which the other's accept
+    reaches only after its commit: the database's count, under a lock per agent, decides."""
+    async with cluster(tmp_path, signing_key, pg) as lb:
+        connect = Clients(lb, mint)
+        try:
+            tabs = [await connect(node, "agent", "ann", max_sessions=1) for node in (0, 1)]
+            waiting = [(await queued(connect, 2, sub, "Where is my order?"))[1] for sub in ("c1", "c2")]
+            for _ in range(3):  # both sessions at once, from the two tabs, a few times over
+                results = await asyncio.gather(
+                    *(tab.accept(sid) for tab, sid in zip(tabs, waiting, strict=True)), return_exceptions=True
+                )
+                taken = [r for r in results if isinstance(r, dict)]
+                refused = [r for r in results if isinstance(r, ProtocolError)]
+                assert len(taken) == 1 and [r.code for r in refused] == [ErrorCode.AT_CAPACITY], results
+                sid = taken[0]["session"]["session_id"]
+                holder = tabs[results.index(taken[0])]
+                await holder.end(sid)
+                await holder.wrap_up(sid)
+                waiting = [s for s in waiting if s != sid]
+                waiting.append((await queued(connect, 2, f"more-{sid[-6:]}", "And mine?"))[1])
+                waiting.reverse()  # the other tab gets the other session next time
+        finally:
+            await connect.close()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from dcs_sdk.exceptions import ConfigError
 from dcs_sdk.protocol import Role, SessionState
 from signaling_server.store import MessageRecord, SessionRecord, Store, schema
+from signaling_server.store.errors import AtCapacity
 
 
 @pytest.fixture
@@ -243,3 +244,34 @@ async def test_a_new_session_is_stored_alike_inline_and_through_the_engine(store
     assert inline["dcs_messages"][0]["suggestions"] == ["A", "B"]
     assert inline["dcs_transitions"][0]["detail"] == ""  # the column's default
     assert len(inline["dcs_page_views"]) == 1
+
+
+async def test_an_agent_takes_no_more_than_their_capacity_even_at_once(store: Store) -> None:
+    """The count is the database's, in the assigning transaction, one agent's at a time."""
+    now = time.time()
+    for i in range(4):
+        sid = f"s_cap_{i}"
+        await store.create_session(session(sid, f"cap{i}"), actor="test")
+        await store.transition(
+            sid, allowed_from=[SessionState.VIRTUAL], to=SessionState.QUEUED, at=now, actor="t"
+        )
+
+    async def accept(sid: str, capacity: int) -> SessionRecord | None:
+        return await store.transition(
+            sid,
+            allowed_from=[SessionState.QUEUED],
+            to=SessionState.LIVE,
+            at=now,
+            actor="ann",
+            agent_holds_below=capacity,
+            agent_id="ann",
+            agent_name="Ann",
+        )
+
+    assert await accept("s_cap_0", 2) is not None
+    results = await asyncio.gather(*(accept(f"s_cap_{i}", 2) for i in (1, 2, 3)), return_exceptions=True)
+    assert sum(isinstance(r, SessionRecord) for r in results) == 1, results
+    assert sum(isinstance(r, AtCapacity) for r in results) == 2, results
+    live = [s.id for s in await store.sessions_in([SessionState.LIVE])]
+    assert len(live) == 2  # and the refused ones still wait
+    assert len(await store.sessions_in([SessionState.QUEUED])) == 2
