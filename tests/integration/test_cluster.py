@@ -1,9 +1,10 @@
 """Three server processes on one PostgreSQL database and one Redis behind HAProxy
 (tests/cluster_harness.py): a customer and their agent on different processes through the
 whole journey (a call's signaling and the co-browse relay included), queue positions with
-customers on all three, an accept race across processes with one winner, and kill -9 of
-one process mid-flood: nothing lost, its clients back through the balancer and resumed by
-seq. The supervisor floor across processes: the wall and observe of a supervisor on one
+customers on all three, an accept race across processes with one winner, one agent's
+capacity across two processes, and kill -9 of one process mid-flood (the customers', then
+the agent's): nothing lost, its clients back through the balancer and resumed by seq. The
+supervisor floor across processes: the wall and observe of a supervisor on one
 process follow a session served by two others, a warm transfer offered on one process is
 accepted on another, and pending transfers outlive a kill -9 of the process that offered
 them (accepted, or timed out back to the sender, exactly once)."""
@@ -177,6 +178,46 @@ async def test_kill_9_of_one_of_three_mid_flood_loses_nothing(
             assert again.session["state"] == "queued" and again.session["position"] == 1
         finally:
             await asyncio.gather(customer.close(), agent.close(), waiting.close())
+
+
+async def test_kill_9_of_the_agents_process_mid_flood_loses_nothing(
+    tmp_path: Path, signing_key: SigningKey, mint: Callable[..., str], pg: str
+) -> None:
+    """The other side of the test above: the process that dies holds the agent. The agent is
+    back through the balancer on another process, still holding the session (within the
+    departure grace), and the chat goes on from where the store is."""
+    env = {f"DCS_{k.upper()}": str(v) for k, v in UNLIMITED.items()}
+    async with cluster(tmp_path, signing_key, pg, env=env) as lb:
+        customer = DcsClient(lb.node_url(0), mint("customer", "sue", name="Sue"))
+        agent = DcsClient(lb.node_url(1), mint("agent", "alice", name="Alice"))
+        try:
+            for client in (customer, agent):
+                await client.connect()
+            sid = (await customer.start_session()).session_id
+            await customer.escalate(sid)
+            await agent.accept(sid)
+            ledger = Ledger()
+            stop, senders = start_flood(customer, agent, sid, ledger)
+            await wait_until(lambda: len(ledger.acked) >= 60)
+            await lb.nodes[1].kill()  # the agent's process, mid-flood
+            await asyncio.sleep(0.3)
+            stop.set()
+            await asyncio.gather(*senders)
+
+            await wait_until(lambda: agent.connected, timeout=20)
+            resumed = await customer.start_session(sid, after_seq=0)
+            assert resumed.session["state"] == "live" and resumed.session["agent"]["id"] == "alice"
+            await retry_unacked(customer, sid, ledger, "customer")
+            await retry_unacked(agent, sid, ledger, "agent")
+            history = await full_history(customer, sid)
+            ledger.check(history)
+            assert [m["seq"] for m in await full_history(agent, sid)] == [m["seq"] for m in history]
+            seq = await agent.send(sid, "still here")
+            assert (await customer.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq))[
+                "text"
+            ] == "still here"
+        finally:
+            await asyncio.gather(customer.close(), agent.close())
 
 
 class Clients:
