@@ -112,10 +112,9 @@ def create_app(config: Config, *, assistant: Assistant | None = None) -> web.App
         ping_interval=10,
         ping_timeout=10,
     )
-    sio.attach(app)
     app[SIO] = sio
     # On SIGTERM: finish in-flight events, then close every connection (lifecycle.py);
-    # per-connection bounds and timeouts (limits.py).
+    # per-connection bounds and timeouts (limits.py), which also routes /socket.io/ to sio.
     guard = ConnectionGuard(sio, config)
     guard.install(app)
     GracefulShutdown(sio, guard, grace_s=config.shutdown_grace_s).install(app)
@@ -130,9 +129,16 @@ def create_app(config: Config, *, assistant: Assistant | None = None) -> web.App
         app.router.add_get("/metrics", require_token(config.metrics_token, metrics_handler(app[METRICS])))
     _add_routes(app)
     # attachments: upload, signed download, the sweep (attachments/); after the lifecycle
-    add_attachment_routes(app, config)
+    add_attachment_routes(app, config, in_time=guard.in_time)
     # the REST API (api/) and the retention job (retention.py) use the store once it is open
-    add_api(app, config, authenticator, store=lambda: app[STORE], service=lambda: app[SERVICE])
+    add_api(
+        app,
+        config,
+        authenticator,
+        store=lambda: app[STORE],
+        service=lambda: app[SERVICE],
+        in_time=guard.in_time,
+    )
     app.cleanup_ctx.append(rollup_job(config.report_rollup_interval_s, lambda: app[STORE]))
     if config.retention_days > 0:
         app.cleanup_ctx.append(

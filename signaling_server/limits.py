@@ -31,7 +31,7 @@ import logging
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import socketio
@@ -75,18 +75,28 @@ class ConnectionGuard:
         self.cut_count = 0
 
     def install(self, app: web.Application) -> None:
-        app.middlewares.append(self._middleware)
+        """The socket.io endpoint (in place of python-socketio's attach, its POST bodies
+        bounded in time) and the sweep."""
+        handle = self.sio.eio.handle_request
+        app.router.add_get(SIO_PATH, handle)
+        app.router.add_post(SIO_PATH, self.in_time(handle))
+        app.router.add_route("OPTIONS", SIO_PATH, handle)
         app.cleanup_ctx.append(self._sweeping)
 
     # requests
 
-    @web.middleware
-    def _middleware(self, request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
-        # Not a coroutine itself: a request without a body to wait for (every WebSocket, for
-        # as long as it lasts) gets the handler's own awaitable, and no frame here.
-        if not request.body_exists or request.content.is_eof():
-            return handler(request)
-        return self._serve_body(request, handler)
+    def in_time(self, handler: Handler) -> Handler:
+        """``handler``, its request's body bounded by ``http_body_timeout_s``; for the
+        routes that read a body (socket.io's POST, the API, uploads). Not a middleware: with
+        any middleware at all, aiohttp keeps a frame of its own for as long as each request
+        lasts, every WebSocket's included."""
+
+        async def timed(request: web.Request) -> web.StreamResponse:
+            if not request.body_exists or request.content.is_eof():
+                return await handler(request)
+            return await self._serve_body(request, handler)
+
+        return timed
 
     async def _serve_body(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         overdue = False
@@ -145,7 +155,9 @@ class ConnectionGuard:
                 continue
             queued = _queued_bytes(s)
             if queued > self.max_queue_bytes:
-                await self._cut(sid, s, streams.get(sid), f"{queued} bytes wait to be sent to it")
+                await self._cut(
+                    sid, s, _request_of(streams.get(sid)), f"{queued} bytes wait to be sent to it"
+                )
         if not slow:
             return
         for sid, opened in list(self._unauthenticated.items()):
@@ -155,34 +167,44 @@ class ConnectionGuard:
             elif not (s.closed or s.closing) and now - opened > self.connect_timeout_s:
                 self._unauthenticated.pop(sid, None)
                 await self._cut(
-                    sid, s, streams.get(sid), f"no socket.io connect within {self.connect_timeout_s:g} s"
+                    sid,
+                    s,
+                    _request_of(streams.get(sid)),
+                    f"no socket.io connect within {self.connect_timeout_s:g} s",
                 )
-        for sid, request in list(streams.items()):
+        for sid, ws in list(streams.items()):
+            request = ws.request
+            if request.task.done():  # served: let it go
+                streams.pop(sid, None)
+                self._ended.pop(sid, None)
+                ws.ended()
+                continue
             s = sockets.get(sid)
             if s is not None and not s.closed:
                 self._ended.pop(sid, None)
                 continue
             ended_at = self._ended.setdefault(sid, now)
-            if now - ended_at >= CLOSE_GRACE_S:
+            if now - ended_at >= CLOSE_GRACE_S and request.transport is not None:
                 # its Engine.IO socket ended (say, a ping timeout) but the WebSocket did not
                 log.info("cutting a WebSocket whose Engine.IO session ended %.1f s ago", now - ended_at)
-                self._abort(sid, request)
+                self._abort(request)
         for sid in [sid for sid in self._ended if sid not in streams]:
             del self._ended[sid]
 
     def websockets(self) -> dict[str, asyncio.Transport]:
         """The TCP connections of the WebSockets being served, by Engine.IO sid."""
         found: dict[str, asyncio.Transport] = {}
-        for sid, request in self._streams().items():
-            transport = request.transport
+        for sid, ws in self._streams().items():
+            transport = ws.request.transport
             if transport is not None:
                 found[sid] = transport
         return found
 
-    def _streams(self) -> dict[str, web.BaseRequest]:
-        """The aiohttp request serving each Engine.IO socket over a WebSocket, by sid (kept
-        by the WebSocket driver: transport.py)."""
-        streams: dict[str, web.BaseRequest] = getattr(self.sio.eio, "websocket_requests", {})
+    def _streams(self) -> dict[str, Any]:
+        """The WebSocket serving each Engine.IO socket, by sid (registered by the WebSocket
+        driver, transport.py; its ``request`` is the aiohttp request): until the sweep
+        finds that request done."""
+        streams: dict[str, Any] = getattr(self.sio.eio, "websocket_requests", {})
         return streams
 
     def _authenticated(self, eio_sid: str) -> bool:
@@ -193,7 +215,7 @@ class ConnectionGuard:
     async def _cut(self, eio_sid: str, s: Any, request: web.BaseRequest | None, why: str) -> None:
         log.warning("closing connection %s: %s", eio_sid, why)
         self.cut_count += 1
-        if request is not None and self._abort(eio_sid, request):
+        if request is not None and self._abort(request):
             return  # the WebSocket's reader ends, and Engine.IO closes the socket
         # long-polling (or a WebSocket already gone): end the Engine.IO session itself,
         # without a CLOSE packet and without waiting for its queue to drain
@@ -201,15 +223,16 @@ class ConnectionGuard:
         sockets: dict[str, Any] = self.sio.eio.sockets
         sockets.pop(eio_sid, None)
 
-    def _abort(self, eio_sid: str, request: web.BaseRequest) -> bool:
-        streams = self._streams()
-        if streams.get(eio_sid) is request:
-            del streams[eio_sid]
+    def _abort(self, request: web.BaseRequest) -> bool:
         transport = request.transport
         if transport is None:
             return False
         reset(transport)
         return True
+
+
+def _request_of(ws: Any) -> web.BaseRequest | None:
+    return ws.request if ws is not None else None
 
 
 def reset(transport: asyncio.Transport) -> None:

@@ -21,7 +21,6 @@ closes rather than by a full garbage collection walking every live connection.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import time
@@ -168,20 +167,27 @@ class _AcyclicWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     loop ends on None ("closed by client") exactly as on that OSError, so once the socket
     is past its upgrade probe (where Engine.IO expects the OSError) this returns None.
     (aiohttp's response keeps the exception a dropped connection ended it with, a cycle
-    too: its traceback is cut when the request ends.)
+    too: its traceback is cut once the request is done, by the connection guard's sweep.)
     """
 
     def __call__(self, environ: dict[str, Any]) -> Any:
-        # Registered for the connection guard (limits.py) until the request's task ends;
-        # a callback rather than a coroutine frame here, for as long as the WebSocket lasts.
-        request = environ["aiohttp.request"]
-        sid = self.handler.__self__.sid
-        streams: dict[str, Any] = self.server.websocket_requests
-        streams[sid] = request
-        task = asyncio.current_task()
-        if task is not None:
-            task.add_done_callback(functools.partial(_websocket_ended, streams, sid, request, self))
+        # Registered for the connection guard (limits.py), which lets it go (ended) once its
+        # request is done: no coroutine frame or callback here for as long as it lasts.
+        self.request = environ["aiohttp.request"]
+        self.server.websocket_requests[self.handler.__self__.sid] = self
         return super().__call__(environ)
+
+    def ended(self) -> None:
+        """Its request is done: aiohttp keeps the exception a dropped connection or a ping
+        timeout ended the WebSocket with, and its traceback holds the response (a cycle)."""
+        exc = self._sock.exception() if self._sock is not None else None
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            exc.__traceback__ = None
+            if exc.__cause__ is not None:
+                exc.__cause__.__traceback__ = None
+            exc = exc.__context__
 
     async def wait(self) -> Any:
         msg = await self._sock.receive()
@@ -190,22 +196,6 @@ class _AcyclicWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
         if getattr(getattr(self.handler, "__self__", None), "upgraded", False):
             return None
         raise OSError()
-
-
-def _websocket_ended(streams: dict[str, Any], sid: str, request: Any, ws: Any, _task: Any) -> None:
-    if streams.get(sid) is request:
-        del streams[sid]
-    # aiohttp keeps the exception a dropped connection or a ping timeout ended the
-    # WebSocket with, and its traceback holds the response: a cycle per drop
-    response = getattr(ws, "_sock", None)
-    exc = response.exception() if response is not None else None
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        exc.__traceback__ = None
-        if exc.__cause__ is not None:
-            exc.__cause__.__traceback__ = None
-        exc = exc.__context__
 
 
 class DcsServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -222,7 +212,7 @@ class DcsServer(socketio.AsyncServer):  # type: ignore[misc]
         drivers = dict(self.eio._async)
         drivers["translate_request"] = _reading_whole_bodies(drivers["translate_request"])
         drivers["websocket"] = _AcyclicWebSocket
-        # the aiohttp request serving each Engine.IO socket over a WebSocket, by its sid
+        # the WebSocket (_AcyclicWebSocket) serving each Engine.IO socket, by its sid
         self.eio.websocket_requests = {}
         # Engine.IO sid -> when it opened; the connection guard (limits.py) drops each once
         # it has signed in, and closes those that take too long

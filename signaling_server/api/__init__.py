@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..auth import Authenticator
 from ..config import Config
@@ -25,7 +26,9 @@ def add_api(
     *,
     store: Callable[[], Store],
     service: Callable[[], SessionService],
+    in_time: Callable[[Handler], Handler] = lambda h: h,
 ) -> Api:
+    """The API's routes on ``app``; ``in_time`` bounds request bodies in time (limits.py)."""
     jwks = authenticator.jwks
     api = Api(
         authenticator.verifier,
@@ -33,5 +36,5 @@ def add_api(
         jwks.refresh if jwks is not None else None,
     )
     build(api, Deps(config=config, store=store, service=service))
-    api.mount(app)
+    api.mount(app, in_time)
     return api

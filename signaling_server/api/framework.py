@@ -18,6 +18,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler as WebHandler
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
@@ -134,20 +135,34 @@ class Api:
     def add(self, endpoint: Endpoint) -> None:
         self.endpoints.append(endpoint)
 
-    def mount(self, app: web.Application) -> None:
+    def mount(
+        self,
+        app: web.Application,
+        in_time: Callable[[WebHandler], WebHandler] = lambda h: h,
+    ) -> None:
+        """The routes, every error JSON {code, message}: the endpoints' own, and for any
+        other method on their paths (405) or any other path under /api/ (404), answered by
+        routes of their own rather than a middleware (with any middleware, aiohttp keeps a
+        frame per request for as long as it lasts: every WebSocket's)."""
+        methods: dict[str, list[str]] = {}
         for endpoint in self.endpoints:
-            app.router.add_route(endpoint.method, PREFIX + endpoint.path, self._bind(endpoint))
-        app.router.add_get(PREFIX + "/openapi.json", self._openapi)
-        app.middlewares.append(_json_errors)
+            path = PREFIX + endpoint.path
+            app.router.add_route(endpoint.method, path, in_time(self._bind(endpoint)))
+            methods.setdefault(path, []).append(endpoint.method)
+        app.router.add_get(PREFIX + "/openapi.json", _json_errors(self._openapi))
+        methods.setdefault(PREFIX + "/openapi.json", []).extend(["GET", "HEAD"])
+        for path, allowed in methods.items():
+            app.router.add_route("*", path, _not_allowed(allowed))
+        app.router.add_route("*", "/api/{rest:.*}", _no_such_path)
 
-    def _bind(self, endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def handle(request: web.Request) -> web.StreamResponse:
+    def _bind(self, endpoint: Endpoint) -> WebHandler:
+        async def run(request: web.Request) -> web.StreamResponse:
             try:
                 return await self._run(endpoint, request)
             except ApiError as err:
                 return error_response(err)
 
-        return handle
+        return _json_errors(run)
 
     async def _authenticate(self, request: web.Request) -> Claims:
         header = request.headers.get("Authorization", "")
@@ -248,41 +263,45 @@ def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
         raise ApiError(400, ErrorCode.BAD_PAYLOAD, sentence) from exc
 
 
-@web.middleware
-def _json_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> Awaitable[web.StreamResponse]:
-    """Under /api/ every error is JSON {code, message}, also aiohttp's own (404, 405, 413).
-    Elsewhere the handler's own awaitable, so that no frame of this stays for as long as a
-    request (a WebSocket) lasts."""
-    if not request.path.startswith("/api/"):
-        return handler(request)
-    return _api_json_errors(request, handler)
+def _json_errors(handler: WebHandler) -> WebHandler:
+    """``handler`` with its errors as JSON {code, message}: aiohttp's own (413 for a body
+    too large) and anything unexpected (500, logged)."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = {413: ErrorCode.PAYLOAD_TOO_LARGE}.get(exc.status, ErrorCode.BAD_PAYLOAD)
+            message = {413: "The request body is too large."}.get(
+                exc.status, HTTPStatus(exc.status).phrase + "."
+            )
+            return error_response(ApiError(exc.status, str(code), message))
+        except Exception:
+            log.exception("API request %s %s failed", request.method, request.path)
+            return error_response(
+                ApiError(500, ErrorCode.INTERNAL, "Something went wrong on our side; try again.")
+            )
+
+    return answer
 
 
-async def _api_json_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code = {404: ErrorCode.NOT_FOUND, 405: "method_not_allowed", 413: ErrorCode.PAYLOAD_TOO_LARGE}.get(
-            exc.status, ErrorCode.BAD_PAYLOAD
-        )
-        message = {
-            404: "There is no such API path; see /api/v1/openapi.json.",
-            405: f"{request.method} is not allowed here.",
-            413: "The request body is too large.",
-        }.get(exc.status, HTTPStatus(exc.status).phrase + ".")
-        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
-        return error_response(ApiError(exc.status, str(code), message, headers))
-    except Exception:
-        log.exception("API request %s %s failed", request.method, request.path)
+def _not_allowed(allowed: list[str]) -> WebHandler:
+    allow = ", ".join(sorted(set(allowed)))
+
+    async def answer(request: web.Request) -> web.StreamResponse:
         return error_response(
-            ApiError(500, ErrorCode.INTERNAL, "Something went wrong on our side; try again.")
+            ApiError(405, "method_not_allowed", f"{request.method} is not allowed here.", {"Allow": allow})
         )
+
+    return answer
+
+
+async def _no_such_path(request: web.Request) -> web.StreamResponse:
+    return error_response(
+        ApiError(404, ErrorCode.NOT_FOUND, "There is no such API path; see /api/v1/openapi.json.")
+    )
 
 
 # the OpenAPI document

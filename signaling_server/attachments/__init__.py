@@ -3,10 +3,11 @@ what they are (sniff.py) and the signed links that serve them (links.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from dcs_sdk.exceptions import ConfigError
 
@@ -59,8 +60,11 @@ def storage_for(config: Config) -> AttachmentStorage:
     return S3Storage(bucket, **{k: str(v) for k, v in options.items()})
 
 
-def add_attachment_routes(app: web.Application, config: Config) -> None:
-    """The upload and download routes (answered once the app has started) and the sweep."""
+def add_attachment_routes(
+    app: web.Application, config: Config, *, in_time: Callable[[Handler], Handler] = lambda h: h
+) -> None:
+    """The upload and download routes (answered once the app has started) and the sweep;
+    ``in_time`` bounds the upload's body in time (limits.py)."""
     check_types(config.attachment_types)  # a wrong setting stops the start, saying which
     storage_for(config)
 
@@ -73,7 +77,7 @@ def add_attachment_routes(app: web.Application, config: Config) -> None:
     async def download(request: web.Request) -> web.StreamResponse:
         return await request.app[ATTACHMENTS].download(request)
 
-    app.router.add_post(UPLOAD_PATH, upload)
+    app.router.add_post(UPLOAD_PATH, in_time(upload))
     app.router.add_route("OPTIONS", UPLOAD_PATH, preflight)
     app.router.add_get(FILES_PATH + "{attachment_id}", download)
 
