@@ -7,11 +7,14 @@ written with its transition row in one transaction, so metrics come from the rec
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+import threading
 import time
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -104,8 +107,39 @@ def _add_missing_columns(sync: Any) -> None:
                 log.info("added column %s.%s to an existing database", name, column.name)
 
 
+# How long a closing store waits for aiosqlite's threads to finish the call they are in.
+CLOSE_WAIT_S = 2.0
+
+
+def _thread_tracker(threads: weakref.WeakSet[threading.Thread]) -> Callable[[Any, Any], None]:
+    """A connect listener noting each new connection's aiosqlite thread in ``threads``."""
+
+    def remember(dbapi_conn: Any, _record: Any) -> None:
+        thread = getattr(getattr(dbapi_conn, "_connection", None), "_thread", None)
+        if isinstance(thread, threading.Thread):
+            threads.add(thread)
+
+    return remember
+
+
+async def _threads_done(threads: weakref.WeakSet[threading.Thread], within_s: float) -> None:
+    """Wait until aiosqlite's threads have finished the call each was in: SQLAlchemy stops a
+    connection whose task was cancelled without waiting, and a thread that finishes its
+    call after the event loop closed fails on its way back (a traceback in any process
+    that shuts down, an error in the next test of a suite)."""
+    deadline = time.monotonic() + within_s
+    for thread in list(threads):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        if thread.is_alive() and thread is not threading.current_thread():
+            await asyncio.to_thread(thread.join, left)
+
+
 class Store:
     def __init__(self, engine: AsyncEngine, sqlite_path: str | None = None) -> None:
+        # aiosqlite's threads of this store's connections (SQLite), awaited on close
+        self._threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
         self.engine = engine
         # SQLite: message batches go through a dedicated stdlib-driver thread (sqlite_sink.py).
         self._sink = SqliteMessageSink(sqlite_path) if sqlite_path else None
@@ -128,8 +162,10 @@ class Store:
             engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
         else:
             engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "connect", _thread_tracker(threads))
         async with engine.begin() as conn:
             await conn.run_sync(schema.metadata.create_all)
             await conn.run_sync(_add_missing_columns)
@@ -138,6 +174,7 @@ class Store:
             await _ensure_index(engine, index)
         sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
         store = cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)
+        store._threads = threads
         store.one_open_per_customer = one_open
         return store
 
@@ -145,6 +182,7 @@ class Store:
         if self._sink is not None:
             await self._sink.close()
         await self.engine.dispose()
+        await _threads_done(self._threads, CLOSE_WAIT_S)
 
     # sessions
 
