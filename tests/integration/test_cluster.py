@@ -25,10 +25,8 @@ from tests.conftest import postgres_database
 from tests.integration.test_call_signaling import CANDIDATE, OFFER
 from tests.integration.test_durability import (
     UNLIMITED,
-    Ledger,
-    full_history,
-    retry_unacked,
-    start_flood,
+    flood_then_kill,
+    nothing_lost_and_on,
     wait_until,
 )
 from tests.integration.test_supervisor import WallView
@@ -152,27 +150,11 @@ async def test_kill_9_of_one_of_three_mid_flood_loses_nothing(
             later = (await waiting.start_session()).session_id
             assert (await waiting.escalate(later))["position"] == 2
             await agent.accept(sid)
-            ledger = Ledger()
-            stop, senders = start_flood(customer, agent, sid, ledger)
-            await wait_until(lambda: len(ledger.acked) >= 60)
-            await lb.nodes[2].kill()  # the customers' process, mid-flood
-            await asyncio.sleep(0.3)
-            stop.set()
-            await asyncio.gather(*senders)
+            ledger = await flood_then_kill(customer, agent, sid, lb.nodes[2].kill)  # the customers'
 
             # back through the balancer on another process, resumed by seq
             await wait_until(lambda: customer.connected and waiting.connected, timeout=20)
-            resumed = await customer.start_session(sid, after_seq=0)
-            assert resumed.session["state"] == "live" and resumed.session["agent"]["id"] == "alice"
-            await retry_unacked(customer, sid, ledger, "customer")
-            await retry_unacked(agent, sid, ledger, "agent")
-            history = await full_history(agent, sid)
-            ledger.check(history)
-            assert [m["seq"] for m in await full_history(customer, sid)] == [m["seq"] for m in history]
-            seq = await customer.send(sid, "after the crash")
-            assert (await agent.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq))[
-                "text"
-            ] == "after the crash"
+            await nothing_lost_and_on(customer, agent, sid, ledger, sender="customer", text="after the crash")
             # the one still waiting keeps their place
             again = await waiting.start_session(later)
             assert again.session["state"] == "queued" and again.session["position"] == 1
@@ -196,26 +178,10 @@ async def test_kill_9_of_the_agents_process_mid_flood_loses_nothing(
             sid = (await customer.start_session()).session_id
             await customer.escalate(sid)
             await agent.accept(sid)
-            ledger = Ledger()
-            stop, senders = start_flood(customer, agent, sid, ledger)
-            await wait_until(lambda: len(ledger.acked) >= 60)
-            await lb.nodes[1].kill()  # the agent's process, mid-flood
-            await asyncio.sleep(0.3)
-            stop.set()
-            await asyncio.gather(*senders)
+            ledger = await flood_then_kill(customer, agent, sid, lb.nodes[1].kill)  # the agent's
 
             await wait_until(lambda: agent.connected, timeout=20)
-            resumed = await customer.start_session(sid, after_seq=0)
-            assert resumed.session["state"] == "live" and resumed.session["agent"]["id"] == "alice"
-            await retry_unacked(customer, sid, ledger, "customer")
-            await retry_unacked(agent, sid, ledger, "agent")
-            history = await full_history(customer, sid)
-            ledger.check(history)
-            assert [m["seq"] for m in await full_history(agent, sid)] == [m["seq"] for m in history]
-            seq = await agent.send(sid, "still here")
-            assert (await customer.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq))[
-                "text"
-            ] == "still here"
+            await nothing_lost_and_on(customer, agent, sid, ledger, sender="agent", text="still here")
         finally:
             await asyncio.gather(customer.close(), agent.close())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,42 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 15.0) -> No
             await asyncio.sleep(0.02)
 
 
+async def flood_then_kill(
+    customer: DcsClient, agent: DcsClient, sid: str, kill: Callable[[], Awaitable[None]]
+) -> Ledger:
+    """Both sides flood; ``kill`` a server once 60 sends are acked; the flood stopped after."""
+    ledger = Ledger()
+    stop, senders = start_flood(customer, agent, sid, ledger)
+    await wait_until(lambda: len(ledger.acked) >= 60)
+    await kill()
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.gather(*senders)
+    return ledger
+
+
+async def nothing_lost_and_on(
+    customer: DcsClient, agent: DcsClient, sid: str, ledger: Ledger, *, sender: str, text: str
+) -> tuple[list[dict[str, Any]], int]:
+    """After a crash and the clients' reconnect: the session resumes live with alice; what
+    was not acked is sent again (same client_id); both sides' histories are the store's and
+    hold everything acked and shown, once; a new message from ``sender`` ("customer" or
+    "agent") reaches the other side live. The history and that message's seq."""
+    resumed = await customer.start_session(sid, after_seq=0)
+    assert resumed.session_id == sid and resumed.session["state"] == "live"
+    assert resumed.session["agent"]["id"] == "alice"
+    await retry_unacked(customer, sid, ledger, "customer")
+    await retry_unacked(agent, sid, ledger, "agent")
+    history = await full_history(agent, sid)
+    ledger.check(history)
+    assert [m["seq"] for m in await full_history(customer, sid)] == [m["seq"] for m in history]
+    source, other = (customer, agent) if sender == "customer" else (agent, customer)
+    seq = await source.send(sid, text)
+    pushed = await other.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq)
+    assert pushed["text"] == text
+    return history, seq
+
+
 async def live_pair(url: str, mint: Callable[..., str]) -> tuple[DcsClient, DcsClient, str]:
     customer = DcsClient(url, lambda: mint("customer", "v1", name="Sam"), request_timeout=3)
     agent = DcsClient(url, lambda: mint("agent", "alice", name="Alice"), request_timeout=3)
@@ -142,19 +178,10 @@ async def test_kill_9_mid_flood_then_restart_loses_nothing(
 
         await server.start()
         await wait_until(lambda: customer.connected and agent.connected)
-        resumed = await customer.start_session(sid, after_seq=0)
-        assert resumed.session_id == sid and resumed.session["state"] == "live"
-        assert resumed.session["agent"]["id"] == "alice"
-        await retry_unacked(customer, sid, ledger, "customer")
-        await retry_unacked(agent, sid, ledger, "agent")
-        # the store gives both sides the same history, and it holds what each was shown
-        history = await full_history(agent, sid)
-        ledger.check(history)
-        assert [m["seq"] for m in await full_history(customer, sid)] == [m["seq"] for m in history]
-        # and the chat goes on: a new message reaches the other side live
-        seq = await customer.send(sid, "after the crash")
-        pushed = await agent.wait_for(Event.CHAT_MESSAGE, lambda m: m["seq"] == seq)
-        assert pushed["text"] == "after the crash" and seq == history[-1]["seq"] + 1
+        history, seq = await nothing_lost_and_on(
+            customer, agent, sid, ledger, sender="customer", text="after the crash"
+        )
+        assert seq == history[-1]["seq"] + 1
     finally:
         await customer.close()
         await agent.close()
