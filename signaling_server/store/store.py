@@ -137,9 +137,14 @@ async def _threads_done(threads: weakref.WeakSet[threading.Thread], within_s: fl
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine, sqlite_path: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sqlite_path: str | None = None,
+        threads: weakref.WeakSet[threading.Thread] | None = None,
+    ) -> None:
         # aiosqlite's threads of this store's connections (SQLite), awaited on close
-        self._threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        self._threads = threads if threads is not None else weakref.WeakSet()
         self.engine = engine
         # SQLite: message batches go through a dedicated stdlib-driver thread (sqlite_sink.py).
         self._sink = SqliteMessageSink(sqlite_path) if sqlite_path else None
@@ -173,8 +178,7 @@ class Store:
         for index in schema.report_indexes:
             await _ensure_index(engine, index)
         sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
-        store = cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None)
-        store._threads = threads
+        store = cls(engine, sqlite_path if sqlite_path not in (None, "", ":memory:") else None, threads)
         store.one_open_per_customer = one_open
         return store
 
