@@ -174,7 +174,8 @@ class ConnectionGuard:
                 )
         for sid, ws in list(streams.items()):
             request = ws.request
-            if request.task.done():  # served: let it go
+            # served: let it go (aiohttp 3.14 drops the request's task once it is served)
+            if request.task is None or request.task.done():
                 streams.pop(sid, None)
                 self._ended.pop(sid, None)
                 ws.ended()

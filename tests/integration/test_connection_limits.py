@@ -12,19 +12,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import os
 import socket
 import struct
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 
 from dcs_sdk import DcsClient, Event, PageInfo, SigningKey
 from dcs_sdk.protocol import HISTORY_PAGE
+from signaling_server import Config, create_app
+from signaling_server.app import SIO
 from tests.server_process import ServerProcess
 
 TCP_STATE_CLOSE, TCP_STATE_CLOSE_WAIT = 7, 8
@@ -329,3 +335,39 @@ async def test_silent_half_sent_and_idle_http_connections_are_closed(
         assert kept >= 3  # the busy connection was never closed
     finally:
         await server.kill()
+
+
+async def test_a_served_websocket_is_let_go_by_the_sweep_without_a_garbage_collection(
+    server_config: Config, mint: Callable[..., str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Once a WebSocket's request is done (the client closed it, or its network dropped),
+    the connection guard forgets it and cuts the cycle aiohttp's exception leaves, so the
+    response is freed with the garbage collector off; the sweep itself never fails."""
+    app = create_app(server_config)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    registry: dict[str, Any] = app[SIO].eio.websocket_requests
+    url = str(server.make_url("")).rstrip("/")
+    gc.collect()
+    gc.disable()
+    try:
+        responses: list[weakref.ref[Any]] = []
+        for sub, drop in (("closes", False), ("drops", True)):
+            client = DcsClient(url, mint("customer", sub))
+            await client.connect()
+            await client.start_session()
+            (ws,) = registry.values()
+            responses.append(weakref.ref(ws._sock))
+            if drop:  # the network goes: the server's read ends with an error
+                ws.request.transport.abort()
+            del ws
+            await client.close()
+            async with asyncio.timeout(5):
+                while registry:  # noqa: ASYNC110 (the sweep polls too: no event to await)
+                    await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)
+        assert [r() for r in responses] == [None, None]
+    finally:
+        gc.enable()
+        await server.close()
+    assert not [r for r in caplog.records if "sweep failed" in r.getMessage()]
