@@ -218,6 +218,21 @@ async def test_signing_an_agent_out_cancelled_keeps_them(contexts: Contexts, sho
     await sam.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
     await expect(alice_row.locator(part("agent-signout"))).to_be_focused()
+    # asked again before the last one's close event is dispatched (a busy page): the
+    # stale event must not close the new dialog
+    still_open = await sam.evaluate(
+        """async () => {
+            const button = document.activeElement;
+            button.click();
+            document.querySelector("[data-part='confirm-cancel']").click();
+            button.click();
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            return document.querySelector("[data-part='confirm-dialog']").open;
+        }"""
+    )
+    assert still_open, "a stale close event closed the dialog asked for again"
+    await sam.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
     # Alice is still signed in with her chat
     await expect(alice_row.locator("td[data-col='presence']")).to_have_text("Available")
     await expect(alice_row.locator("td[data-col='held']")).to_have_text("1/3")

@@ -29,7 +29,11 @@ export function createConfirm() {
 
   cancel.addEventListener("click", () => finish(false));
   ok.addEventListener("click", () => finish(true));
-  el.addEventListener("close", () => finish(false)); // Escape
+  // Escape. close() dispatches its event later, in a task of its own: a dialog asked for
+  // again meanwhile is open by then, and that stale event is not its answer.
+  el.addEventListener("close", () => {
+    if (!el.open) finish(false);
+  });
 
   return {
     el,
