@@ -29,7 +29,7 @@ from aiohttp.test_utils import TestServer
 
 from dcs_sdk import DcsClient, Event, PageInfo, SigningKey
 from dcs_sdk.protocol import HISTORY_PAGE
-from signaling_server import Config, create_app
+from signaling_server import Config, create_app, limits
 from signaling_server.app import SIO
 from tests.server_process import ServerProcess
 
@@ -371,3 +371,44 @@ async def test_a_served_websocket_is_let_go_by_the_sweep_without_a_garbage_colle
         gc.enable()
         await server.close()
     assert not [r for r in caplog.records if "sweep failed" in r.getMessage()]
+
+
+async def test_a_sweep_over_many_connections_gives_the_loop_turns(
+    server_config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep looks at its connections a chunk per loop turn: a sweep over 10,000 in
+    one go held the loop (and every message in flight) for tens of milliseconds."""
+    monkeypatch.setattr(limits, "SWEEP_CHUNK", 8)
+    app = create_app(server_config)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    ws_url = str(server.make_url("/socket.io/?EIO=4&transport=websocket"))
+    try:
+        async with aiohttp.ClientSession() as http:
+            sockets = [await http.ws_connect(ws_url) for _ in range(40)]
+            for ws in sockets:  # Engine.IO's OPEN packet: the server holds the socket
+                assert (await ws.receive_str()).startswith("0")
+            sio = app[SIO]
+            assert len(sio.eio.sockets) == 40 and len(sio.eio.websocket_requests) == 40
+            guard = limits.ConnectionGuard(sio, server_config)
+            turns = 0
+
+            async def count_turns() -> None:
+                nonlocal turns
+                while True:
+                    turns += 1
+                    await asyncio.sleep(0)
+
+            counter = asyncio.create_task(count_turns())
+            await asyncio.sleep(0)
+            before = turns
+            await guard.sweep()  # the queue check
+            await guard.sweep()  # and the slow checks
+            counter.cancel()
+            # 40 sockets in chunks of 8, twice, and 40 WebSockets once: 4 + 4 + 4 turns given
+            assert turns - before >= 12
+            assert len(sio.eio.websocket_requests) == 40  # none let go: all are being served
+            for ws in sockets:
+                await ws.close()
+    finally:
+        await server.close()
