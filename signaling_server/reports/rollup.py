@@ -15,16 +15,15 @@ reads those days from the sessions. The server runs it every ``report_rollup_int
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy import and_, delete, func, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..jobs import periodic_job
 from ..store import Store, schema
 from .sql import DAY, HOURLY, bins, facts, hourly, per_session, reasons, s
 
@@ -51,8 +50,12 @@ async def rolled_until(engine: AsyncEngine, *, hourly: bool = False) -> float:
     return min(done, marks.get(HOURLY_MARK, 0.0)) if hourly else done
 
 
-async def roll_up(engine: AsyncEngine, now: float | None = None) -> int:
-    """Roll up every day that is due; returns how many days were (re)computed."""
+async def roll_up(
+    engine: AsyncEngine, now: float | None = None, *, stopping: Callable[[], bool] = lambda: False
+) -> int:
+    """Roll up every day that is due; returns how many days were (re)computed. When
+    ``stopping()`` turns true it returns between two days, the marks left where they were
+    (the next run computes those days again)."""
     dialect = engine.dialect.name
     today = float(int((time.time() if now is None else now) // DAY) * DAY)
     marks = await _marks(engine)
@@ -67,6 +70,8 @@ async def roll_up(engine: AsyncEngine, now: float | None = None) -> int:
     days = 0
     day = min(start, start_hourly)
     while day < today:
+        if stopping():
+            return days
         # days before the daily redo window lack only their hourly volumes (an older database)
         await _roll_day(engine, day, dialect, daily=day >= start)
         days += 1
@@ -121,23 +126,9 @@ async def _roll_day(engine: AsyncEngine, day: float, dialect: str, *, daily: boo
 def rollup_job(interval_s: float, store: Callable[[], Store]) -> Any:
     """The app's rollup loop: at start (catching up), then every ``interval_s``."""
 
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async def loop() -> None:
-            while True:
-                try:
-                    days = await roll_up(store().engine)
-                    if days:
-                        log.debug("report rollups: %d days", days)
-                except Exception:
-                    log.exception("the report rollup failed; it runs again in %.0f s", interval_s)
-                await asyncio.sleep(interval_s)
+    async def run_pass(stopping: Callable[[], bool]) -> None:
+        days = await roll_up(store().engine, stopping=stopping)
+        if days:
+            log.debug("report rollups: %d days", days)
 
-        task = asyncio.create_task(loop(), name="dcs-report-rollup")
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    return ctx
+    return periodic_job("dcs-report-rollup", interval_s, run_pass)

@@ -347,3 +347,19 @@ async def test_rolled_days_and_todays_sessions_add_up_to_the_sessions_alone(seed
     assert await roll_up(store.engine, now=D2 + 7200) == 2  # both days, their hours too
     assert await rolled_until(store.engine, hourly=True) == D2
     assert [await reports.report(p) for p in periods] == alone
+
+
+async def test_a_rollup_asked_to_stop_returns_between_days_and_the_next_run_redoes_them(
+    seeded: Store,
+) -> None:
+    store = seeded
+    asked: list[int] = []
+
+    def stopping() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # two days rolled, then the server stops
+
+    assert await roll_up(store.engine, now=D2 + 3 * 86400, stopping=stopping) == 2
+    assert await rolled_until(store.engine) == 0.0  # no mark: those days are not final
+    assert await roll_up(store.engine, now=D2 + 3 * 86400) == 5
+    assert await rolled_until(store.engine) == D2 + 3 * 86400
