@@ -304,11 +304,29 @@ class SessionService:
                 ErrorCode.INTERNAL, "The message could not be stored just now; send it again."
             ) from exc
         if created:
-            await self.notifier.emit(
-                Event.CHAT_MESSAGE, stored.to_wire(), room=self._rooms(session.id), skip_sid=sender_sid
-            )
-            self._noticed(session.id, stored)
+            await self._relay(stored, skip_sid=sender_sid)
         return stored, created
+
+    async def _relay(self, stored: MessageRecord, *, skip_sid: str | None = None) -> None:
+        await self.notifier.emit(
+            Event.CHAT_MESSAGE, stored.to_wire(), room=self._rooms(stored.session_id), skip_sid=skip_sid
+        )
+        self._noticed(stored.session_id, stored)
+
+    @staticmethod
+    def _system_draft(session: SessionRecord, text: str, line: dict[str, Any]) -> MessageRecord:
+        """A system line not yet stored (seq 0), for a store call that stores it."""
+        return MessageRecord(
+            session_id=session.id,
+            seq=0,
+            client_id=f"srv_{secrets.token_hex(8)}",
+            role=Role.SYSTEM,
+            sender_id="system",
+            sender_name="",
+            text=text,
+            ts=time.time(),
+            line=line,
+        )
 
     async def _system(self, session: SessionRecord, text: str, line: dict[str, Any] | None = None) -> None:
         """A line from the system: ``text`` in English, ``line`` (system_line()) for clients
@@ -539,7 +557,16 @@ class SessionService:
     async def close_by_customer(self, sid: str, claims: Claims, p: SessionRef) -> dict[str, Any]:
         session = await self._session_for(claims, p.session_id)
         now = time.time()
+        name = claims.name or "The customer"
+        said = (
+            system_line("customer_ended", name=claims.name)
+            if claims.name
+            else system_line("customer_ended_anon")
+        )
         if session.state in (S.VIRTUAL, S.QUEUED):
+            # the line is stored with the end itself: it is the last line of the transcript
+            # that the session.ended webhook carries
+            line = self._system_draft(session, f"{name} ended the chat.", said)
             moved = await self.store.transition(
                 session.id,
                 allowed_from=[S.VIRTUAL, S.QUEUED],
@@ -548,10 +575,16 @@ class SessionService:
                 actor=claims.sub,
                 detail="customer_closed",
                 ended_at=now,
+                lines=[line],
             )
-            if moved and self.router.dequeue(session.id):
+            if moved is None:
+                raise fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile; try again.")
+            if self.router.dequeue(session.id):
                 await self._queue_changed()
-        elif session.state is S.LIVE:
+            await self._relay(replace(line, seq=moved.last_seq))
+            await self._push_state(moved)
+            return ok(session=self._wire(moved))
+        if session.state is S.LIVE:
             moved = await self.store.transition(
                 session.id,
                 allowed_from=[S.LIVE],
@@ -566,12 +599,6 @@ class SessionService:
             return ok(session=self._wire(session))
         if moved is None:
             raise fail(ErrorCode.WRONG_STATE, "The conversation changed meanwhile; try again.")
-        name = claims.name or "The customer"
-        said = (
-            system_line("customer_ended", name=claims.name)
-            if claims.name
-            else system_line("customer_ended_anon")
-        )
         await self._system(moved, f"{name} ended the chat.", said)
         await self._push_state(moved)
         return ok(session=self._wire(moved))

@@ -91,16 +91,26 @@ class CachedStore:
         at: float,
         actor: str,
         detail: str = "",
+        lines: Sequence[MessageRecord] = (),
         **fields: Any,
     ) -> SessionRecord | None:
+        if lines:  # the lines' seqs come after every message queued so far
+            await self.writer.drain(session_id)
         moved = await self.store.transition(
-            session_id, allowed_from=allowed_from, to=to, at=at, actor=actor, detail=detail, **fields
+            session_id,
+            allowed_from=allowed_from,
+            to=to,
+            at=at,
+            actor=actor,
+            detail=detail,
+            lines=lines,
+            **fields,
         )
         if moved is None:
             self.forget(session_id)  # someone else moved it: read afresh next time
             return None
         self._changed(session_id)
-        return self._remember(moved)
+        return self._remember(moved)  # its last_seq counts the lines
 
     def _changed(self, session_id: str) -> None:
         if self.on_change is not None:

@@ -310,9 +310,15 @@ class Store:
         actor: str,
         detail: str = "",
         agent_holds_below: int | None = None,
+        lines: Sequence[MessageRecord] = (),
         **fields: Any,
     ) -> SessionRecord | None:
         """Move a session to ``to`` if it is in one of ``allowed_from``; None if it was not.
+
+        ``lines`` (messages of this session, seq 0) are stored in the same transaction and
+        take its last seqs: the moved session's ``last_seq`` is the last line's. So a line
+        that says why the session moved is there exactly when it moved, and in what a
+        webhook built from the change reads.
 
         The conditional UPDATE makes races (two agents accepting at once) safe even across
         server processes: exactly one UPDATE matches. With ``agent_holds_below`` (the
@@ -345,6 +351,10 @@ class Store:
                     at=at,
                 )
             )
+            if lines:
+                last = await self._allocate(conn, lines)
+                rows = [_message_row(replace(m, seq=last + i)) for i, m in enumerate(lines, 1)]
+                await conn.execute(insert(schema.messages), rows)
             moved = await self._get_session(conn, session_id)
             changed = (
                 None if moved is None else Change("transition", moved, current, at, actor, detail, fields)

@@ -158,6 +158,21 @@ async def test_every_event_once_in_order_through_failures_and_downtime(
             assert left["data"]["text"] == "Call me back please"
             contained = next(d.event for d in receiver.accepted if d.event["session_id"] == s1)
             assert contained["data"]["outcome"] == "contained"
+            # a customer who closes a virtual or queued session: the transcript ends with
+            # the line everyone was shown, as the store holds it (seq and all)
+            abandoned = next(
+                d.event
+                for d in receiver.accepted
+                if d.event["type"] == "session.ended" and d.event["session_id"] == s4
+            )
+            assert abandoned["data"]["outcome"] == "abandoned"
+            for event, customer, name in ((contained, c1, "C1"), (abandoned, c4, "C4")):
+                last = event["data"]["transcript"][-1]
+                assert last["text"] == f"{name} ended the chat." and last["sender"]["role"] == "system"
+                stored = await customer.request(
+                    Event.HISTORY_FETCH, {"session_id": event["session_id"], "after_seq": 0}
+                )
+                assert stored["messages"][-1] == last
 
             # the delivery log: the refused attempts (500) and the closed port, then the 2xx
             first = receiver.refused[0].event["id"]
