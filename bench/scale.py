@@ -18,11 +18,16 @@ from their own 127.0.0.N address. For each server, in order:
 4. a burst: ``--burst`` customers of the crowd (at most half of it) disconnect at the same
    instant and come back at once (a fresh connection + DCS ``session.start`` with their
    ``session_id`` and ``after_seq``; bare: join again): time until each is back;
+   DCS also reports its collector's pauses over each step (dcs_gc_pause_seconds, scraped
+   from the server's /metrics: by generation, how many, total and the longest's bucket);
 5. DCS only, on a server of its own: ``--waiting`` sessions queued (written through the
    product's Store before the server starts, which restores its queue from it, as after a
    restart: filling a queue of 1,000 through escalates takes minutes, each escalate costing
    O(waiting^2)), their customers connected and started, the agents connected; then
-   further customers escalate one at a time (``--escalate-reps``), each escalate timed.
+   further customers escalate one at a time (``--escalate-reps``), each escalate timed;
+6. DCS only, on a server of its own thawing every ``--thaw-interval`` s (the
+   ``gc_thaw_interval_s`` setting, hourly by default): ``--thaw`` customers connected
+   (default: the largest step), then the next thaw's pause, the one full collection.
 
 The bare reference (connect, a join-room event, a relay) uses the same Engine.IO ping
 settings as DCS (10 s / 10 s) and aiohttp's run_app defaults as DCS does.
@@ -46,6 +51,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -60,6 +68,7 @@ from dcs_sdk import KeySet, SigningKey  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 WORKER = Path(__file__).resolve().parent / "scale_worker.py"
 ISSUER, AUDIENCE = "bench", "dcs"
+METRICS_TOKEN = "bench-metrics"
 
 # Every process this bench starts raises its open-files soft limit to the hard limit first.
 NOFILE = (
@@ -183,11 +192,22 @@ class WorkerProc:
             await self.proc.wait()
 
 
-async def start_server(kind: str, key: SigningKey, tmp: Path | None = None) -> tuple[Any, int, Path]:
+async def start_server(
+    kind: str, key: SigningKey, tmp: Path | None = None, **settings: str
+) -> tuple[Any, int, Path]:
     port = free_port()
     tmp = tmp or Path(tempfile.mkdtemp(prefix=f"dcs-scale-{kind}-"))
     if kind == "dcs":
-        env = dcs_env(key, tmp, issuer=ISSUER, audience=AUDIENCE, rate_burst="100000", rate_per_s="100000")
+        env = dcs_env(
+            key,
+            tmp,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            rate_burst="100000",
+            rate_per_s="100000",
+            metrics_token=METRICS_TOKEN,
+            **settings,
+        )
         code = DCS_HOOKED if os.environ.get("SCALE_SERVER_HOOK") else DCS_SERVER
         cmd = [sys.executable, "-c", code, "--port", str(port)]
     else:
@@ -198,6 +218,54 @@ async def start_server(kind: str, key: SigningKey, tmp: Path | None = None) -> t
     os.close(fd)
     await wait_up(port, proc)
     return proc, port, tmp
+
+
+async def gc_pauses(port: int) -> dict[str, dict[str, float]]:
+    """The DCS server's dcs_gc_pause_seconds so far, by generation: count, sum (ms), and
+    the upper bound (ms) of the highest bucket any pause fell in."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/metrics", headers=headers) as r,
+    ):
+        text = await r.text()
+    out: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "dcs_gc_pause_seconds":
+            continue
+        for sample in family.samples:
+            gen = out.setdefault(sample.labels["generation"], {"count": 0, "sum_ms": 0.0, "buckets": {}})
+            if sample.name.endswith("_count"):
+                gen["count"] = int(sample.value)
+            elif sample.name.endswith("_sum"):
+                gen["sum_ms"] = round(sample.value * 1000, 2)
+            elif sample.name.endswith("_bucket"):
+                gen["buckets"][sample.labels["le"]] = sample.value
+    return out
+
+
+def pauses_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each generation's collections between two gc_pauses() readings: how many, their total
+    and mean (ms), and the longest one's bucket bound (ms: "at most")."""
+    out = {}
+    for gen, now in sorted(after.items()):
+        was = before.get(gen, {"count": 0, "sum_ms": 0.0, "buckets": {}})
+        count = now["count"] - was["count"]
+        if not count:
+            continue
+        longest = None
+        for le, n in sorted(now["buckets"].items(), key=lambda kv: float(kv[0])):
+            if n - was["buckets"].get(le, 0) >= count:  # every one of them fell at or below le
+                longest = None if le == "+Inf" else round(float(le) * 1000, 1)
+                break
+        total = round(now["sum_ms"] - was["sum_ms"], 1)
+        out[gen] = {
+            "count": count,
+            "total_ms": total,
+            "mean_ms": round(total / count, 2),
+            "longest_at_most_ms": longest,
+        }
+    return out
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -270,6 +338,7 @@ async def bench_server(kind: str, key: SigningKey, args: argparse.Namespace) -> 
             shares = split(add, args.workers)
             cpu0 = cpu_seconds(pid)
             wcpu0 = [w.cpu_s() for w in crowd]
+            gc0 = await gc_pauses(port) if kind == "dcs" else {}
             wall0 = time.monotonic()
             reqs = []
             for w, share in zip(crowd, shares, strict=True):
@@ -320,6 +389,8 @@ async def bench_server(kind: str, key: SigningKey, args: argparse.Namespace) -> 
                 "rtt_ms": {**stats(rtt["rtt_ms"]), "sent": rtt["sent"], "lost": rtt["lost"]},
                 "refused_sends": {"customers": rtt["refused"], "agents": agents_now["refused"]},
             }
+            if kind == "dcs":  # the collector's pauses over the step's ramp and round trips
+                row["gc_pauses"] = pauses_between(gc0, await gc_pauses(port))
             out["steps"].append(row)
             log(
                 f"step {step}: connected {connected} (+{ok}, {failed} failed, {skipped} skipped)"
@@ -421,6 +492,39 @@ async def prefill_queue(tmp: Path, count: int) -> None:
         await store.close()
 
 
+async def init_workers(workers: list[WorkerProc], port: int, key: SigningKey) -> None:
+    """Start client processes and point them at the DCS server on ``port``."""
+    await asyncio.gather(*(w.start() for w in workers))
+    init = {
+        "url": f"http://127.0.0.1:{port}",
+        "kind": "dcs",
+        "key_pem": key.to_pem().decode(),
+        "kid": key.kid,
+        "issuer": ISSUER,
+        "audience": AUDIENCE,
+    }
+    await asyncio.gather(*(w.request("init", 30, addr=w.addr, **init) for w in workers))
+
+
+async def connect_crowd(crowd: list[WorkerProc], count: int, prefix: str, args: argparse.Namespace) -> int:
+    """``count`` customers connected and started, shared among ``crowd``: how many made it."""
+    first, reqs = 0, []
+    for w, share in zip(crowd, split(count, len(crowd)), strict=True):
+        reqs.append(
+            w.request(
+                "connect",
+                args.step_timeout + 60,
+                first=first,
+                count=share,
+                concurrency=args.concurrency,
+                timeout_s=args.step_timeout,
+                prefix=prefix,
+            )
+        )
+        first += share
+    return sum(r["ok_count"] for r in await asyncio.gather(*reqs))
+
+
 async def bench_escalate(key: SigningKey, args: argparse.Namespace) -> dict[str, Any]:
     """DCS: --waiting sessions queued (customers connected and started, so they get their
     position pushes; --pairs/--agent-capacity agents connected and available), then
@@ -435,35 +539,10 @@ async def bench_escalate(key: SigningKey, args: argparse.Namespace) -> dict[str,
     agents_w = WorkerProc("agents", f"127.0.0.{args.workers + 3}")
     everyone = [*crowd, agents_w]
     try:
-        await asyncio.gather(*(w.start() for w in everyone))
-        init = {
-            "url": f"http://127.0.0.1:{port}",
-            "kind": "dcs",
-            "key_pem": key.to_pem().decode(),
-            "kid": key.kid,
-            "issuer": ISSUER,
-            "audience": AUDIENCE,
-        }
-        await asyncio.gather(*(w.request("init", 30, addr=w.addr, **init) for w in everyone))
+        await init_workers(everyone, port, key)
         n_agents = -(-args.pairs // args.agent_capacity)
         await agents_w.request("agents", 60, count=n_agents, capacity=args.agent_capacity)
-        first = 0
-        reqs = []
-        for w, share in zip(crowd, split(args.waiting, args.workers), strict=True):
-            reqs.append(
-                w.request(
-                    "connect",
-                    args.step_timeout + 60,
-                    first=first,
-                    count=share,
-                    concurrency=args.concurrency,
-                    timeout_s=args.step_timeout,
-                    prefix="wait",
-                )
-            )
-            first += share
-        replies = await asyncio.gather(*reqs)
-        out["waiting_connected"] = sum(r["ok_count"] for r in replies)
+        out["waiting_connected"] = await connect_crowd(crowd, args.waiting, "wait", args)
         await asyncio.sleep(args.settle)
         cpu0 = cpu_seconds(proc.pid)
         probe = await crowd[0].request(
@@ -480,6 +559,33 @@ async def bench_escalate(key: SigningKey, args: argparse.Namespace) -> dict[str,
         log(f"escalate with {args.waiting} waiting: {out}")
     finally:
         await asyncio.gather(*(w.stop() for w in everyone), return_exceptions=True)
+        out["server_log_tail"] = await stop_server("dcs", proc, tmp)
+    return out
+
+
+async def bench_thaw(key: SigningKey, args: argparse.Namespace) -> dict[str, Any]:
+    """DCS, on a server of its own thawing every --thaw-interval s (gc_thaw_interval_s;
+    dcs-server's default is hourly): --thaw customers connected and started, then the
+    next thaw's pause (dcs_gc_pause_seconds{generation="thaw"}) with all of them held."""
+    log("--- dcs thaw")
+    proc, port, tmp = await start_server("dcs", key, gc_thaw_interval_s=str(args.thaw_interval))
+    crowd = [WorkerProc(f"thaw{i}", f"127.0.0.{i + 2}") for i in range(args.workers)]
+    out: dict[str, Any] = {"interval_s": args.thaw_interval}
+    try:
+        await init_workers(crowd, port, key)
+        out["connected"] = await connect_crowd(crowd, args.thaw, "thaw", args)
+        before = await gc_pauses(port)
+        deadline = time.monotonic() + 2 * args.thaw_interval + 10
+        thawed: dict[str, Any] = {}
+        while time.monotonic() < deadline and "thaw" not in thawed:
+            await asyncio.sleep(0.5)
+            thawed = pauses_between(before, await gc_pauses(port))
+        out["still_connected"] = await still_connected(crowd)
+        out["thaw"] = thawed.get("thaw")
+        out["rss_kb"] = rss_kb(proc.pid)
+        log(f"thaw with {out['connected']} connected: {out}")
+    finally:
+        await asyncio.gather(*(w.stop() for w in crowd), return_exceptions=True)
         out["server_log_tail"] = await stop_server("dcs", proc, tmp)
     return out
 
@@ -582,6 +688,21 @@ def figures(dcs: dict[str, Any], bare: dict[str, Any], args: argparse.Namespace)
         "all",
         db.get("crowd_connected_after") == dcs["connected_max"],
     )
+    for s in dcs["steps"]:
+        pauses = s.get("gc_pauses", {})
+        longest = max((p["longest_at_most_ms"] or 0 for p in pauses.values()), default=None)
+        spent = round(sum(p["total_ms"] for p in pauses.values()), 1)
+        label = f"DCS GC during step {s['target']}: longest pause at most ms (all pauses, ms)"
+        add(label, f"{longest} ({spent})", None, "", None)
+    thaw = dcs.get("thaw", {})
+    if thaw.get("thaw"):
+        add(
+            f"DCS thaw (full collection, hourly) at {thaw['connected']} connected: pause ms",
+            thaw["thaw"]["mean_ms"],
+            None,
+            "",
+            None,
+        )
     esc = dcs.get("escalate", {})
     p50 = esc.get("escalate_ms", {}).get("p50")
     add(
@@ -627,6 +748,13 @@ async def main() -> None:
     parser.add_argument("--step-timeout", type=float, default=150.0, help="bound on one step's ramp")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds of quiet after each ramp")
     parser.add_argument(
+        "--thaw",
+        type=int,
+        default=None,
+        help="customers held through a thaw (default: the largest step; 0 skips)",
+    )
+    parser.add_argument("--thaw-interval", type=float, default=30.0, help="gc_thaw_interval_s of that server")
+    parser.add_argument(
         "--processes", default="1,2,3", help="DCS processes behind HAProxy for the journey load ('' skips)"
     )
     parser.add_argument("--cluster-seconds", type=float, default=10.0)
@@ -652,6 +780,8 @@ async def main() -> None:
         (RESULTS / "scale.json").write_text(json.dumps(saved, indent=2))
         return
     args.steps = sorted(int(s) for s in args.steps.split(","))
+    if args.thaw is None:
+        args.thaw = args.steps[-1]
     key = SigningKey.generate("bench-scale")
     if args.only == "cluster":
         started = time.monotonic()
@@ -667,6 +797,8 @@ async def main() -> None:
             runs[kind] = await bench_server(kind, key, args)
     if args.only in (None, "dcs") and args.waiting:
         runs["dcs"]["escalate"] = await bench_escalate(key, args)
+    if args.only in (None, "dcs") and args.thaw:
+        runs["dcs"]["thaw"] = await bench_thaw(key, args)
     if args.only in (None, "dcs") and args.processes:
         runs.setdefault("dcs", {})["cluster"] = await bench_cluster(key, args)
     result: dict[str, Any] = {

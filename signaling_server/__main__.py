@@ -10,7 +10,7 @@ from aiohttp import web
 
 from dcs_sdk.exceptions import ConfigError
 
-from .app import create_app
+from .app import METRICS, create_app
 from .config import load_config
 from .gc_tuning import tune_for_server
 from .logs import banner
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
             log_level=args.log_level,
         )
         app = create_app(config)
+        tune_for_server(app, pauses=app[METRICS].gc_pause, thaw_every_s=config.gc_thaw_interval_s)
     except ConfigError as exc:
         sys.exit(f"dcs-server: {exc}")
     started = f"DCS server on http://{config.host}:{config.port}  (agent console: /console)"
@@ -65,7 +66,6 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM/SIGINT: the app's on_shutdown hook (lifecycle.py) finishes in-flight events and
     # closes every connection within shutdown_grace_s; what is still open after that (a
     # client that does not read) gets SHUTDOWN_TIMEOUT_S more before aiohttp cuts it.
-    tune_for_server(app)
     web.run_app(
         app,
         host=config.host,

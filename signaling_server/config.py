@@ -115,6 +115,9 @@ class Config:
     retention_interval_s: float = 3600.0
     # Reports: how often the daily rollups are brought up to date (reports/rollup.py).
     report_rollup_interval_s: float = 600.0
+    # dcs-server's collector (gc_tuning.py): how often the frozen objects get one full
+    # collection (a pause of the loop: dcs_gc_pause_seconds{generation="thaw"}).
+    gc_thaw_interval_s: float = 3600.0
     # REST API (/api/v1): requests per token identity, a burst refilled at api_rate_per_s.
     api_rate_burst: int = 60
     api_rate_per_s: float = 10.0

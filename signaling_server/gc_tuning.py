@@ -29,9 +29,11 @@ import gc
 import logging
 import time
 from asyncio import selector_events
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
+
+from dcs_sdk.exceptions import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +45,43 @@ GEN1_THRESHOLD = 10
 GEN2_THRESHOLD = 10
 # what survives a collection of this generation (or an older one) is frozen
 FREEZE_AFTER_GENERATION = 1
-# how often the frozen objects are handed back to the collector (see above)
+# how often the frozen objects are handed back to the collector (see above);
+# the gc_thaw_interval_s setting
 THAW_EVERY_S = 3600.0
 
 
-def tune_for_server(app: web.Application) -> None:
+class Pauses(Protocol):
+    """Where each collection's pause goes (metrics/registry.py: dcs_gc_pause_seconds)."""
+
+    def child(self, value: str) -> Observer: ...
+
+
+class Observer(Protocol):
+    def observe(self, value: float) -> None: ...
+
+
+def tune_for_server(
+    app: web.Application, *, pauses: Pauses | None = None, thaw_every_s: float = THAW_EVERY_S
+) -> None:
     """Freeze what start-up made once the app has started; set the thresholds; freeze what
-    survives each collection of the middle generation, thawed every THAW_EVERY_S."""
+    survives each collection of the middle generation, thawed every ``thaw_every_s``;
+    each collection's pause observed in ``pauses`` (by generation, and "thaw")."""
+    if not thaw_every_s > 0:
+        raise ConfigError(f"Setting 'gc_thaw_interval_s' must be more than 0 (seconds), not {thaw_every_s}.")
     _transports_release_their_sockets()
-    app.on_startup.append(_freeze_startup_objects)
+
+    async def freeze_startup_objects(app: web.Application) -> None:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD)
+        log.debug("gc: %d start-up objects frozen; thresholds %s", gc.get_freeze_count(), gc.get_threshold())
+        freezer = SurvivorFreezer(asyncio.get_running_loop(), pauses)
+        gc.callbacks.append(freezer.collected)
+        app[_FREEZER] = freezer
+        app[_THAW] = asyncio.get_running_loop().create_task(freezer.thaw_every(thaw_every_s))
+
+    app.on_startup.append(freeze_startup_objects)
     app.on_cleanup.append(_stop_freezing)
-
-
-async def _freeze_startup_objects(app: web.Application) -> None:
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GEN0_THRESHOLD, GEN1_THRESHOLD, GEN2_THRESHOLD)
-    log.debug("gc: %d start-up objects frozen; thresholds %s", gc.get_freeze_count(), gc.get_threshold())
-    freezer = SurvivorFreezer(asyncio.get_running_loop())
-    gc.callbacks.append(freezer.collected)
-    app[_FREEZER] = freezer
-    app[_THAW] = asyncio.get_running_loop().create_task(freezer.thaw_every(THAW_EVERY_S))
 
 
 async def _stop_freezing(app: web.Application) -> None:
@@ -79,13 +97,24 @@ class SurvivorFreezer:
     """Freezes what a collection of FREEZE_AFTER_GENERATION or older left, on the loop
     right after it (a collection can run in any thread, and in the middle of anything)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pauses: Pauses | None = None) -> None:
         self.loop = loop
         self._due = False
+        self._thawing = False
+        self._started = 0.0
+        # one series per generation, made up front: the callback only adds
+        self._pauses = [pauses.child(str(g)) for g in range(3)] if pauses is not None else None
+        self._thaw_pauses = pauses.child("thaw") if pauses is not None else None
 
     def collected(self, phase: str, info: dict[str, Any]) -> None:
-        old_enough = info.get("generation", 0) >= FREEZE_AFTER_GENERATION
-        if phase == "stop" and old_enough and not self._due and not self.loop.is_closed():
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = info.get("generation", 0)
+        if self._pauses is not None and not self._thawing:
+            self._pauses[generation].observe(time.perf_counter() - self._started)
+        old_enough = generation >= FREEZE_AFTER_GENERATION
+        if old_enough and not self._due and not self.loop.is_closed():
             self._due = True
             self.loop.call_soon_threadsafe(self._freeze)
 
@@ -103,9 +132,15 @@ class SurvivorFreezer:
         only), then all of it frozen again."""
         frozen = gc.get_freeze_count()
         started = time.perf_counter()
-        gc.unfreeze()
-        freed = gc.collect()
-        gc.freeze()
+        self._thawing = True
+        try:
+            gc.unfreeze()
+            freed = gc.collect()
+            gc.freeze()
+        finally:
+            self._thawing = False
+        if self._thaw_pauses is not None:
+            self._thaw_pauses.observe(time.perf_counter() - started)
         log.info(
             "gc: thawed %d objects for a full collection: %d freed in %.0f ms",
             frozen,

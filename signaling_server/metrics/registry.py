@@ -41,6 +41,7 @@ RESPONSE_BUCKETS = (1, 5, 10, 20, 30, 60, 120, 300, 600)
 HANDLE_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 CALL_BUCKETS = (0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60)
+GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 900, 3600)
 
 
@@ -84,7 +85,15 @@ class Metrics:
         self.events = FastCounter(
             "dcs_events", "Inbound socket.io events, by name.", "event", (*sorted(EVENT_NAMES), "other")
         )
-        r.register(FastCollector(self.relay_latency, self.store_write, self.events))
+        # Observed by dcs-server's collector tuning (gc_tuning.py), from the collector's callback.
+        self.gc_pause = FastHistogram(
+            "dcs_gc_pause_seconds",
+            "A garbage collection, which pauses the event loop: by generation, and thaw (the"
+            " periodic full collection over the frozen objects).",
+            GC_BUCKETS,
+            label="generation",
+        )
+        r.register(FastCollector(self.relay_latency, self.store_write, self.events, self.gc_pause))
         self.escalations = Counter(
             "dcs_escalations",
             "Sessions the assistant handed to the queue, by reason.",

@@ -8,18 +8,22 @@ import gc
 import weakref
 from collections.abc import AsyncIterator
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from prometheus_client import generate_latest
 
+from dcs_sdk.exceptions import ConfigError
 from signaling_server.gc_tuning import GEN0_THRESHOLD, SurvivorFreezer, tune_for_server
+from signaling_server.metrics.registry import Metrics
 
 
 @contextlib.asynccontextmanager
-async def tuned_app() -> AsyncIterator[None]:
+async def tuned_app(metrics: Metrics | None = None, thaw_every_s: float = 3600.0) -> AsyncIterator[None]:
     """An app tuned as dcs-server tunes it, started; the collector as it was, after."""
     before = gc.get_threshold()
     app = web.Application()
-    tune_for_server(app)
+    tune_for_server(app, pauses=metrics.gc_pause if metrics else None, thaw_every_s=thaw_every_s)
     server = TestServer(app, host="127.0.0.1")
     try:
         await server.start_server()
@@ -69,3 +73,30 @@ class _Cyclic:
 
     def __init__(self) -> None:
         self.me = self
+
+
+async def test_each_pause_is_measured_by_generation_and_the_thaw_on_its_own() -> None:
+    metrics = Metrics()
+    async with tuned_app(metrics, thaw_every_s=0.05):
+        series = metrics.gc_pause.series
+        before = sum(series["1"].counts)
+        survivors = [[i] for i in range(20_000)]
+        gc.collect(1)
+        assert sum(series["1"].counts) >= before + 1 and series["1"].sum > 0
+        assert len(survivors) == 20_000
+        for _ in range(100):  # the thaw: its full collection counted as thaw, not as gen 2
+            if sum(series["thaw"].counts):
+                break
+            await asyncio.sleep(0.02)
+        gen2 = sum(series["2"].counts)
+        assert sum(series["thaw"].counts) >= 1 and series["thaw"].sum > 0
+        exposed = generate_latest(metrics.registry).decode()
+        assert 'dcs_gc_pause_seconds_count{generation="thaw"}' in exposed
+        assert 'dcs_gc_pause_seconds_bucket{generation="0",le="0.0005"}' in exposed
+        gc.collect()
+        assert sum(series["2"].counts) >= gen2 + 1
+
+
+def test_a_thaw_interval_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(ConfigError, match="gc_thaw_interval_s"):
+        tune_for_server(web.Application(), thaw_every_s=0)
