@@ -1,6 +1,6 @@
 """Rows of the schema's tables for the stdlib sqlite3 driver, as SQLAlchemy would write them.
 
-The SQLite fast paths (sqlite_sink.py) insert without SQLAlchemy; what they write must read
+The SQLite fast paths (sqlite_hot_writes.py) insert without SQLAlchemy; what they write must read
 back through the engine exactly as an insert through it would: the same statement shape,
 the columns' Python-side defaults for what is not given, JSON columns as ``json.dumps``
 text (NULL for None where the column says ``none_as_null``). The statement text comes from

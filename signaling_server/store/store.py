@@ -30,7 +30,7 @@ from . import schema
 from .changes import Change, Changes, timed
 from .errors import AtCapacity, OpenSessionExists, SessionGone, UnstorableMessage
 from .records import MessageRecord, SessionRecord, firsts
-from .sqlite_sink import SQLITE_PRAGMAS, SqliteMessageSink
+from .sqlite_hot_writes import SQLITE_PRAGMAS, SqliteHotWrites
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,9 @@ class Store:
         # aiosqlite's threads of this store's connections (SQLite), awaited on close
         self._threads = threads if threads is not None else weakref.WeakSet()
         self.engine = engine
-        # SQLite: message batches go through a dedicated stdlib-driver thread (sqlite_sink.py).
-        self._sink = SqliteMessageSink(sqlite_path) if sqlite_path else None
+        # SQLite: the hot writes (message batches, new sessions) with the stdlib driver on the
+        # loop (sqlite_hot_writes.py); everything else through the engine.
+        self._hot = SqliteHotWrites(sqlite_path) if sqlite_path else None
         # Listeners of session changes and a write timer (metrics, webhooks: changes.py).
         self.changes = Changes()
         # The database itself refuses a customer's second open session (its partial unique
@@ -183,8 +184,8 @@ class Store:
         return store
 
     async def close(self) -> None:
-        if self._sink is not None:
-            await self._sink.close()
+        if self._hot is not None:
+            await self._hot.close()
         await self.engine.dispose()
         await _threads_done(self._threads, CLOSE_WAIT_S)
 
@@ -218,9 +219,9 @@ class Store:
             "title": record.page_title,
             "ts": record.created_at,
         }
-        if self._sink is not None and not self.changes.within_wanted("created"):
+        if self._hot is not None and not self.changes.within_wanted("created"):
             try:  # SQLite, and no listener writes in a creation's transaction: one inline
-                await self._sink.create_session(values, transition, page if first_page else None, messages)
+                await self._hot.create_session(values, transition, page if first_page else None, messages)
             except sqlite3.IntegrityError as exc:
                 if await self.latest_open_session(record.customer_id):
                     raise OpenSessionExists(record.customer_id) from exc
@@ -437,8 +438,8 @@ class Store:
         Raises if any message cannot be stored (a collision, a missing session, bad text):
         the caller then stores them one by one.
         """
-        if self._sink is not None:
-            return await self._sink.write(batch)
+        if self._hot is not None:
+            return await self._hot.write(batch)
         by_session: dict[str, list[MessageRecord]] = defaultdict(list)
         for message in batch:
             by_session[message.session_id].append(message)

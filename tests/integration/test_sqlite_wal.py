@@ -1,4 +1,4 @@
-"""SQLite's WAL stays bounded under steady chat traffic (store/sqlite_sink.py).
+"""SQLite's WAL stays bounded under steady chat traffic (store/sqlite_hot_writes.py).
 
 A PASSIVE checkpoint beside steady commits never lets SQLite rewind the WAL, so the file
 grew by every commit for as long as traffic lasted. Real SQLite, the real sink, messages
@@ -14,7 +14,7 @@ import pytest
 
 from dcs_sdk.protocol import Role, SessionState
 from signaling_server.store import MessageRecord, SessionRecord, Store
-from signaling_server.store.sqlite_sink import SqliteMessageSink
+from signaling_server.store.sqlite_hot_writes import SqliteHotWrites
 
 MESSAGES = 2500
 # Without the rewind the WAL passed 40 MB here (about 17 KB per commit); with it, it holds a
@@ -25,7 +25,7 @@ WAL_BOUND_BYTES = 4 * 1024 * 1024
 async def test_the_wal_is_rewound_while_messages_keep_coming(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SqliteMessageSink, "CHECKPOINT_EVERY_S", 0.05)
+    monkeypatch.setattr(SqliteHotWrites, "CHECKPOINT_EVERY_S", 0.05)
     db = tmp_path / "dcs.sqlite3"
     wal = tmp_path / "dcs.sqlite3-wal"
     store = await Store.open(f"sqlite+aiosqlite:///{db}")

@@ -218,7 +218,7 @@ class _WantsCreations:
 
 
 async def test_a_new_session_is_stored_alike_inline_and_through_the_engine(store: Store) -> None:
-    """SQLite writes a new session with the stdlib driver on the loop (sqlite_sink.py) unless
+    """SQLite writes a new session with the stdlib driver on the loop (sqlite_hot_writes.py) unless
     a listener needs the engine's transaction: both ways must leave the same rows."""
     greeting = [replace(message(1, "g1", "Hi!"), role=Role.ASSISTANT, suggestions=("A", "B"))]
 

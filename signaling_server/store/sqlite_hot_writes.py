@@ -76,7 +76,7 @@ RESTART_WAIT_MS = 50
 T = TypeVar("T")
 
 
-class SqliteMessageSink:
+class SqliteHotWrites:
     CHECKPOINT_EVERY_S = 2.0
 
     def __init__(self, path: str) -> None:
