@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestServer
 from prometheus_client import generate_latest
 
 from dcs_sdk.exceptions import ConfigError
+from signaling_server import gc_tuning
 from signaling_server.gc_tuning import GEN0_THRESHOLD, SurvivorFreezer, tune_for_server
 from signaling_server.metrics.registry import Metrics
 
@@ -100,3 +101,25 @@ async def test_each_pause_is_measured_by_generation_and_the_thaw_on_its_own() ->
 def test_a_thaw_interval_that_is_not_positive_is_refused() -> None:
     with pytest.raises(ConfigError, match="gc_thaw_interval_s"):
         tune_for_server(web.Application(), thaw_every_s=0)
+
+
+async def test_thaws_that_free_nothing_come_less_often_until_one_frees_something(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+    freed = iter([0, 0, 0, 5, 0, 0, 0, 0, 0, 0])
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) > 10:
+            raise asyncio.CancelledError
+
+    freezer = SurvivorFreezer(asyncio.get_running_loop())
+    monkeypatch.setattr(freezer, "thaw", lambda: next(freed))
+    monkeypatch.setattr(gc_tuning.asyncio, "sleep", sleep)
+    with contextlib.suppress(asyncio.CancelledError):
+        await freezer.thaw_every(10)
+    # doubled after each empty thaw, back to the setting after one that freed something,
+    # and never beyond THAW_BACKOFF times the setting
+    assert waits[:8] == [10, 20, 40, 80, 10, 20, 40, 80]
+    assert max(waits) == 10 * gc_tuning.THAW_BACKOFF
