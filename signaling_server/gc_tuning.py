@@ -107,7 +107,9 @@ class SurvivorFreezer:
         self._due = False
         self._thawing = False
         self._started = 0.0
-        # one series per generation, made up front: the callback only adds
+        # one series per generation, made up front: the callback only adds. It may run in
+        # another thread (fast.py's series are the loop's), but collections never overlap,
+        # so only a scrape can see a count one behind.
         self._pauses = [pauses.child(str(g)) for g in range(3)] if pauses is not None else None
         self._thaw_pauses = pauses.child("thaw") if pauses is not None else None
 
