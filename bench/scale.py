@@ -15,11 +15,11 @@ from their own 127.0.0.N address. For each server, in order:
    crowd, per connected customer; then, at that step, the pairs' message round trips
    (customer -> agent -> customer, the agent echoing each message, timed on the
    customer's clock) for ``--rtt-seconds``, each pair sending every ``--rtt-interval`` s;
+   DCS also reports its collector's pauses over each step (dcs_gc_pause_seconds, scraped
+   from the server's /metrics: by generation, how many, total and the longest's bucket);
 4. a burst: ``--burst`` customers of the crowd (at most half of it) disconnect at the same
    instant and come back at once (a fresh connection + DCS ``session.start`` with their
    ``session_id`` and ``after_seq``; bare: join again): time until each is back;
-   DCS also reports its collector's pauses over each step (dcs_gc_pause_seconds, scraped
-   from the server's /metrics: by generation, how many, total and the longest's bucket);
 5. DCS only, on a server of its own: ``--waiting`` sessions queued (written through the
    product's Store before the server starts, which restores its queue from it, as after a
    restart: filling a queue of 1,000 through escalates takes minutes, each escalate costing
@@ -222,7 +222,7 @@ async def start_server(
 
 async def gc_pauses(port: int) -> dict[str, dict[str, float]]:
     """The DCS server's dcs_gc_pause_seconds so far, by generation: count, sum (ms), and
-    the upper bound (ms) of the highest bucket any pause fell in."""
+    the cumulative bucket counts (by their ``le``)."""
     headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     async with (
         aiohttp.ClientSession() as http,
@@ -276,23 +276,13 @@ async def bench_server(kind: str, key: SigningKey, args: argparse.Namespace) -> 
     log(f"--- {kind}")
     proc, port, tmp = await start_server(kind, key)
     pid = proc.pid
-    url = f"http://127.0.0.1:{port}"
     crowd = [WorkerProc(f"crowd{i}", f"127.0.0.{i + 2}") for i in range(args.workers)]
     pairs_w = WorkerProc("pairs", f"127.0.0.{args.workers + 2}")
     agents_w = WorkerProc("agents", f"127.0.0.{args.workers + 3}")
     everyone = [*crowd, pairs_w, agents_w]
     out: dict[str, Any] = {"steps": []}
     try:
-        await asyncio.gather(*(w.start() for w in everyone))
-        init = {
-            "url": url,
-            "kind": kind,
-            "key_pem": key.to_pem().decode(),
-            "kid": key.kid,
-            "issuer": ISSUER,
-            "audience": AUDIENCE,
-        }
-        await asyncio.gather(*(w.request("init", 30, addr=w.addr, **init) for w in everyone))
+        await init_workers(everyone, port, key, kind=kind)
 
         # 1. one customer alone on the idle server
         solo = await pairs_w.request("solo", 120, reps=args.solo, prefix="solo")
@@ -335,25 +325,12 @@ async def bench_server(kind: str, key: SigningKey, args: argparse.Namespace) -> 
         next_id = 0
         for step in args.steps:
             add = step - connected
-            shares = split(add, args.workers)
             cpu0 = cpu_seconds(pid)
             wcpu0 = [w.cpu_s() for w in crowd]
             gc0 = await gc_pauses(port) if kind == "dcs" else {}
             wall0 = time.monotonic()
-            reqs = []
-            for w, share in zip(crowd, shares, strict=True):
-                reqs.append(
-                    w.request(
-                        "connect",
-                        args.step_timeout + 60,
-                        first=next_id,
-                        count=share,
-                        concurrency=args.concurrency,
-                        timeout_s=args.step_timeout,
-                    )
-                )
-                next_id += share
-            replies = await asyncio.gather(*reqs)
+            replies = await connect_crowd(crowd, add, args, first=next_id)
+            next_id += add
             wall = time.monotonic() - wall0
             server_cpu = cpu_seconds(pid) - cpu0
             worker_cpu = sum(w.cpu_s() for w in crowd) - sum(wcpu0)
@@ -492,12 +469,12 @@ async def prefill_queue(tmp: Path, count: int) -> None:
         await store.close()
 
 
-async def init_workers(workers: list[WorkerProc], port: int, key: SigningKey) -> None:
-    """Start client processes and point them at the DCS server on ``port``."""
+async def init_workers(workers: list[WorkerProc], port: int, key: SigningKey, kind: str = "dcs") -> None:
+    """Start client processes and point them at the server (``kind``) on ``port``."""
     await asyncio.gather(*(w.start() for w in workers))
     init = {
         "url": f"http://127.0.0.1:{port}",
-        "kind": "dcs",
+        "kind": kind,
         "key_pem": key.to_pem().decode(),
         "kid": key.kid,
         "issuer": ISSUER,
@@ -506,9 +483,12 @@ async def init_workers(workers: list[WorkerProc], port: int, key: SigningKey) ->
     await asyncio.gather(*(w.request("init", 30, addr=w.addr, **init) for w in workers))
 
 
-async def connect_crowd(crowd: list[WorkerProc], count: int, prefix: str, args: argparse.Namespace) -> int:
-    """``count`` customers connected and started, shared among ``crowd``: how many made it."""
-    first, reqs = 0, []
+async def connect_crowd(
+    crowd: list[WorkerProc], count: int, args: argparse.Namespace, *, first: int = 0, prefix: str = "idle"
+) -> list[dict[str, Any]]:
+    """``count`` customers ({prefix}{first}...) connected and started, shared among
+    ``crowd``: each worker's reply (``ok_count``: how many made it)."""
+    reqs = []
     for w, share in zip(crowd, split(count, len(crowd)), strict=True):
         reqs.append(
             w.request(
@@ -522,7 +502,7 @@ async def connect_crowd(crowd: list[WorkerProc], count: int, prefix: str, args: 
             )
         )
         first += share
-    return sum(r["ok_count"] for r in await asyncio.gather(*reqs))
+    return await asyncio.gather(*reqs)
 
 
 async def bench_escalate(key: SigningKey, args: argparse.Namespace) -> dict[str, Any]:
@@ -542,7 +522,8 @@ async def bench_escalate(key: SigningKey, args: argparse.Namespace) -> dict[str,
         await init_workers(everyone, port, key)
         n_agents = -(-args.pairs // args.agent_capacity)
         await agents_w.request("agents", 60, count=n_agents, capacity=args.agent_capacity)
-        out["waiting_connected"] = await connect_crowd(crowd, args.waiting, "wait", args)
+        replies = await connect_crowd(crowd, args.waiting, args, prefix="wait")
+        out["waiting_connected"] = sum(r["ok_count"] for r in replies)
         await asyncio.sleep(args.settle)
         cpu0 = cpu_seconds(proc.pid)
         probe = await crowd[0].request(
@@ -573,7 +554,8 @@ async def bench_thaw(key: SigningKey, args: argparse.Namespace) -> dict[str, Any
     out: dict[str, Any] = {"interval_s": args.thaw_interval}
     try:
         await init_workers(crowd, port, key)
-        out["connected"] = await connect_crowd(crowd, args.thaw, "thaw", args)
+        replies = await connect_crowd(crowd, args.thaw, args, prefix="thaw")
+        out["connected"] = sum(r["ok_count"] for r in replies)
         before = await gc_pauses(port)
         # the first thaw comes an interval after start; one that freed nothing doubles the wait
         deadline = time.monotonic() + 4 * args.thaw_interval + 10

@@ -276,16 +276,14 @@ class SessionService:
         sending socket (which gets it in its ack): nobody is shown what is not stored. A
         retried client_id returns the original message and is not relayed again.
         """
-        draft = MessageRecord(
-            session_id=session.id,
-            seq=0,  # allocated by the store's commit
-            client_id=client_id or f"srv_{secrets.token_hex(8)}",
-            role=role,
-            sender_id=sender_id,
-            sender_name=sender_name,
-            text=text,
-            ts=time.time(),
-            suggestions=tuple(suggestions),
+        draft = self._draft(
+            session,
+            role,
+            sender_id,
+            sender_name,
+            text,
+            client_id=client_id,
+            suggestions=suggestions,
             attachment=attachment,
             line=line,
         )
@@ -314,17 +312,30 @@ class SessionService:
         self._noticed(stored.session_id, stored)
 
     @staticmethod
-    def _system_draft(session: SessionRecord, text: str, line: dict[str, Any]) -> MessageRecord:
-        """A system line not yet stored (seq 0), for a store call that stores it."""
+    def _draft(
+        session: SessionRecord,
+        role: Role,
+        sender_id: str,
+        sender_name: str,
+        text: str,
+        *,
+        client_id: str | None = None,
+        suggestions: Iterable[str] = (),
+        attachment: dict[str, Any] | None = None,
+        line: dict[str, Any] | None = None,
+    ) -> MessageRecord:
+        """A message not yet stored: its seq (0) is allocated by the commit that stores it."""
         return MessageRecord(
             session_id=session.id,
             seq=0,
-            client_id=f"srv_{secrets.token_hex(8)}",
-            role=Role.SYSTEM,
-            sender_id="system",
-            sender_name="",
+            client_id=client_id or f"srv_{secrets.token_hex(8)}",
+            role=role,
+            sender_id=sender_id,
+            sender_name=sender_name,
             text=text,
             ts=time.time(),
+            suggestions=tuple(suggestions),
+            attachment=attachment,
             line=line,
         )
 
@@ -566,7 +577,7 @@ class SessionService:
         if session.state in (S.VIRTUAL, S.QUEUED):
             # the line is stored with the end itself: it is the last line of the transcript
             # that the session.ended webhook carries
-            line = self._system_draft(session, f"{name} ended the chat.", said)
+            line = self._draft(session, Role.SYSTEM, "system", "", f"{name} ended the chat.", line=said)
             moved = await self.store.transition(
                 session.id,
                 allowed_from=[S.VIRTUAL, S.QUEUED],
